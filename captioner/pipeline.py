@@ -1,0 +1,106 @@
+"""One clip to captions: probe -> extract audio -> transcribe -> segment into cues.
+
+The same function serves the CLI, the worker and the tests; ``on_progress`` is called as
+segments arrive so callers can show or save progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from captioner import media, models
+from captioner.results import Cue, Segment, Transcript
+from captioner.segment import CaptionStyle, segment
+from captioner.transcribe import LanguageInfo, TranscribeOptions, load_model, transcribe
+
+
+@dataclass(frozen=True)
+class CaptionOptions:
+    model: str = "tiny.en"
+    language: str | None = None
+    glossary: tuple[str, ...] = ()
+    beam_size: int = 5
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    style: CaptionStyle = field(default_factory=CaptionStyle)
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str  # "probe", "audio", "transcribe", "segment", "done"
+    fraction: float  # of the audio transcribed, 0..1
+    segments: list[Segment]
+
+
+@dataclass
+class CaptionResult:
+    media: media.MediaInfo
+    transcript: Transcript
+    cues: list[Cue]
+    model: str
+    seconds: dict[str, float]  # wall time per stage
+
+    @property
+    def speed(self) -> float:
+        """Times real time: clip seconds captioned per wall-clock second."""
+        total = sum(self.seconds.values())
+        return self.media.duration / total if total > 0 else 0.0
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def caption(
+    path: Path | str,
+    options: CaptionOptions,
+    cache_dir: Path,
+    on_progress: ProgressFn | None = None,
+) -> CaptionResult:
+    report = on_progress or (lambda _p: None)
+    clock = _Clock()
+    report(Progress("probe", 0.0, []))
+    info = media.probe(path)
+    audio = media.extract_audio(info)
+    clock.lap("audio")
+
+    model_dir = models.resolve(options.model, cache_dir)
+    model = load_model(str(model_dir), options.device, options.compute_type, options.cpu_threads)
+    clock.lap("load")
+
+    language = LanguageInfo(options.language or "", 1.0)
+
+    def keep_language(found: LanguageInfo) -> None:
+        nonlocal language
+        language = found
+
+    segments: list[Segment] = []
+    opts = TranscribeOptions(
+        language=options.language, beam_size=options.beam_size, glossary=options.glossary
+    )
+    for seg in transcribe(model, audio, opts, info.audio_start, keep_language):
+        segments.append(seg)
+        done = (seg.end - info.audio_start) * media.SAMPLE_RATE / max(len(audio), 1)
+        report(Progress("transcribe", min(1.0, done), segments))
+    del audio  # the largest object here; free it before segmenting
+    clock.lap("transcribe")
+
+    transcript = Transcript(language.language, language.probability, info.duration, segments)
+    cues = segment(transcript.words, options.style, duration=info.duration)
+    clock.lap("segment")
+    report(Progress("done", 1.0, segments))
+    return CaptionResult(info, transcript, cues, options.model, clock.laps)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now

@@ -1,0 +1,152 @@
+"""Speech to timed words with faster-whisper: int8 on CPU, VAD, guards against invented text.
+
+``transcribe`` is a generator of segments (they arrive while the model runs) so callers can
+report progress and save partial results; ``load_model`` keeps one model per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+from captioner.errors import CaptionerError
+from captioner.results import Segment, Word
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Decoding settings. Defaults favour broadcast captions over raw speed."""
+
+    language: str | None = None  # None: detect (multilingual models only)
+    beam_size: int = 5
+    glossary: Sequence[str] = field(default_factory=tuple)
+    vad: bool = True
+    # A segment is dropped as invented when the model itself doubts anyone spoke.
+    max_no_speech_prob: float = 0.6
+    min_avg_logprob: float = -1.0
+    max_compression_ratio: float = 2.4
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    language: str
+    probability: float
+
+
+@lru_cache(maxsize=2)
+def load_model(model_dir: str, device: str = "cpu", compute_type: str = "int8",
+               cpu_threads: int = 0) -> WhisperModel:
+    """Load once per process: loading costs seconds, a worker serves many clips."""
+    return WhisperModel(
+        model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+        local_files_only=True,
+    )
+
+
+def transcribe(
+    model: WhisperModel,
+    audio: np.ndarray,
+    options: TranscribeOptions,
+    offset: float = 0.0,
+    on_language: Callable[[LanguageInfo], None] | None = None,
+) -> Iterator[Segment]:
+    """Yield segments with word times shifted by ``offset`` (the audio stream's start)."""
+    language = _language_for(model, options.language)
+    raw_segments, info = model.transcribe(
+        audio,
+        language=language,
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        vad_filter=options.vad,
+        vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
+        # Conditioning on earlier text is what lets Whisper loop on a phrase for minutes.
+        condition_on_previous_text=False,
+        compression_ratio_threshold=options.max_compression_ratio,
+        log_prob_threshold=options.min_avg_logprob,
+        no_speech_threshold=options.max_no_speech_prob,
+        hallucination_silence_threshold=2.0,
+        # Hotwords ride in every window's prompt (an initial prompt only reaches the first).
+        hotwords=", ".join(options.glossary) or None,
+    )
+    if on_language:
+        on_language(LanguageInfo(info.language, info.language_probability))
+    previous: Segment | None = None
+    for raw in raw_segments:
+        segment = _to_segment(raw, offset)
+        if _is_invented(segment, previous, options):
+            continue
+        previous = segment
+        yield segment
+
+
+def _language_for(model: WhisperModel, language: str | None) -> str | None:
+    if model.model.is_multilingual:
+        return language
+    if language not in (None, "en"):
+        raise CaptionerError(
+            f"this model understands English only; for {language!r} use --model base"
+        )
+    return "en"
+
+
+def _to_segment(raw, offset: float) -> Segment:
+    return Segment(
+        start=round(float(raw.start) + offset, 3),
+        end=round(float(raw.end) + offset, 3),
+        text=raw.text.strip(),
+        words=_words(raw.words or [], offset),
+        avg_logprob=raw.avg_logprob,
+        no_speech_prob=raw.no_speech_prob,
+        compression_ratio=raw.compression_ratio,
+    )
+
+
+def _words(raw_words, offset: float) -> list[Word]:
+    """Whisper marks a new word with a leading space; a piece without one (".S." after "U")
+    belongs to the word before, so it is glued on rather than shown as a word of its own."""
+    words: list[Word] = []
+    for w in raw_words:
+        text = w.word.strip()
+        if not text:
+            continue
+        start, end = float(w.start) + offset, float(max(w.end, w.start)) + offset
+        if words and not w.word[:1].isspace():
+            prev = words.pop()
+            text, start = prev.text + text, prev.start
+            w_prob = min(prev.probability, float(w.probability))
+        else:
+            w_prob = float(w.probability)
+        words.append(Word(round(start, 3), round(end, 3), text, round(w_prob, 4)))
+    return words
+
+
+def _is_invented(segment: Segment, previous: Segment | None, options: TranscribeOptions) -> bool:
+    """Text Whisper makes up over silence or music, or a phrase it repeats in a loop."""
+    if not segment.words:
+        return True
+    if segment.compression_ratio > options.max_compression_ratio:
+        return True
+    doubtful = segment.avg_logprob < options.min_avg_logprob
+    if segment.no_speech_prob > options.max_no_speech_prob and doubtful:
+        return True
+    return previous is not None and _same_text(previous.text, segment.text)
+
+
+def _same_text(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return "".join(ch for ch in s.lower() if ch.isalnum())
+
+    return len(norm(a)) > 0 and norm(a) == norm(b)
+
+
+def parse_glossary(text: str) -> tuple[str, ...]:
+    """Names one per line or comma-separated; blank lines and '#' comments ignored."""
+    names: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        names.extend(n.strip() for n in line.split(",") if n.strip())
+    return tuple(dict.fromkeys(names))  # keep order, drop repeats

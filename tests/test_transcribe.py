@@ -1,0 +1,43 @@
+"""Pure logic around the model: word gluing, invented-text guards, glossary parsing."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from captioner.results import Segment, Word
+from captioner.transcribe import TranscribeOptions, _is_invented, _words, parse_glossary
+
+
+def _raw(word: str, start: float, end: float, p: float = 0.9) -> SimpleNamespace:
+    return SimpleNamespace(word=word, start=start, end=end, probability=p)
+
+
+def test_pieces_without_a_leading_space_join_the_word_before():
+    raw = [_raw(" U", 0.0, 0.2), _raw(".S.", 0.2, 0.5, 0.5), _raw(" Secretary", 0.5, 1.0)]
+    words = _words(raw, offset=2.0)
+    assert [w.text for w in words] == ["U.S.", "Secretary"]
+    assert (words[0].start, words[0].end, words[0].probability) == (2.0, 2.5, 0.5)
+
+
+def test_empty_words_are_dropped_and_times_never_run_backwards():
+    words = _words([_raw(" ", 0, 1), _raw(" yes", 1.0, 0.8)], offset=0.0)
+    assert words == [Word(1.0, 1.0, "yes", 0.9)]
+
+
+def _seg(text: str, **kw) -> Segment:
+    base = {"avg_logprob": -0.2, "no_speech_prob": 0.1, "compression_ratio": 1.3}
+    return Segment(0, 1, text, [Word(0, 1, text)], **{**base, **kw})
+
+
+def test_guards_drop_doubtful_repeated_and_looping_text():
+    opts = TranscribeOptions()
+    assert not _is_invented(_seg("Kerry spoke."), None, opts)
+    assert _is_invented(_seg("Thank you.", no_speech_prob=0.9, avg_logprob=-1.5), None, opts)
+    assert _is_invented(_seg("la la la la", compression_ratio=3.1), None, opts)
+    assert _is_invented(_seg("Kerry spoke!"), _seg("kerry spoke."), opts)
+    assert _is_invented(Segment(0, 1, "", []), None, opts)
+
+
+def test_glossary_accepts_lines_commas_and_comments():
+    text = "Lavrov, Kyiv\n# places\nCrimea\n\nKyiv\n"
+    assert parse_glossary(text) == ("Lavrov", "Kyiv", "Crimea")

@@ -1,0 +1,134 @@
+"""JSON API under /api/v1: upload, list, status, caption files, delete. OpenAPI in openapi.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file, url_for
+from werkzeug.exceptions import HTTPException
+
+from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
+from web.uploads import UploadError, accept_upload
+
+bp = Blueprint("api", __name__)
+MIME = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
+        "json": "application/json", "txt": "text/plain; charset=utf-8"}
+ROUTE_FORMAT = {"captions.vtt": "vtt", "captions.srt": "srt", "transcript.json": "json",
+                "transcript.txt": "txt"}
+
+
+def _store() -> Store:
+    return current_app.extensions["store"]
+
+
+def error(status: int, code: str, message: str) -> Response:
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error(exc.code or 500, code, exc.description or exc.name)
+
+
+def clip_json(clip: Clip) -> dict:
+    files = {fmt: url_for("api.clip_file", clip_id=clip.id, name=name, _external=False)
+             for name, fmt in ROUTE_FORMAT.items()}
+    media = url_for("media.clip_media", clip_id=clip.id) if _playable_now(clip) else None
+    return {
+        "id": clip.id,
+        "title": clip.title,
+        "status": clip.status,
+        "stage": clip.stage,
+        "progress": round(clip.progress, 4),
+        "cue_count": clip.cue_count,
+        "error": clip.error,
+        "language": clip.detected_language or clip.language,
+        "duration": round(clip.duration, 3),
+        "created_at": clip.created_at.isoformat() + "Z",
+        "links": {
+            "self": url_for("api.get_clip", clip_id=clip.id),
+            "page": url_for("pages.player", clip_id=clip.id),
+            "media": media,
+            **files,
+        },
+    }
+
+
+def _playable_now(clip: Clip) -> bool:
+    return clip.status == READY and bool(clip.web_file)
+
+
+def _clip_or_404(clip_id: str) -> Clip:
+    clip = _store().get(clip_id)
+    if clip is None:
+        abort(404, description=f"no clip {clip_id!r}")
+    return clip
+
+
+@bp.post("/clips")
+def create_clip() -> Response:
+    form = request.form
+    try:
+        clip = accept_upload(request.files.get("file"), form.get("title", ""),
+                             form.get("language", ""), form.get("glossary", ""))
+    except UploadError as exc:
+        return error(exc.status, exc.code, exc.message)
+    response = jsonify(clip_json(clip))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_clip", clip_id=clip.id)
+    return response
+
+
+@bp.get("/clips")
+def list_clips() -> Response:
+    limit = request.args.get("limit", 100, type=int)
+    offset = request.args.get("offset", 0, type=int)
+    if not (1 <= limit <= 500) or offset < 0:
+        return error(400, "bad_paging", "limit must be 1..500 and offset >= 0")
+    clips = _store().list(limit=limit, offset=offset, query=request.args.get("q"))
+    return jsonify(clips=[clip_json(c) for c in clips], count=len(clips))
+
+
+@bp.get("/clips/<clip_id>")
+def get_clip(clip_id: str) -> Response:
+    return jsonify(clip_json(_clip_or_404(clip_id)))
+
+
+@bp.delete("/clips/<clip_id>")
+def delete_clip(clip_id: str) -> Response:
+    if not _store().delete(clip_id):
+        return error(404, "not_found", f"no clip {clip_id!r}")
+    return Response(status=204)
+
+
+@bp.get("/clips/<clip_id>/<any(" + ", ".join(ROUTE_FORMAT) + "):name>")
+def clip_file(clip_id: str, name: str) -> Response:
+    clip = _clip_or_404(clip_id)
+    fmt = ROUTE_FORMAT[name]
+    folder = _store().clip_dir(clip.id)
+    if clip.status == READY:
+        return _caption_response(folder / OUTPUT_NAMES[fmt], fmt, complete=True)
+    if clip.status == FAILED:
+        return error(409, "failed", f"captioning failed: {clip.error}")
+    partial = folder / PARTIAL_VTT
+    if fmt == "vtt" and partial.exists():
+        return _caption_response(partial, fmt, complete=False)
+    return error(409, "not_ready", f"captions are not ready yet ({clip.stage}, "
+                 f"{clip.progress:.0%} done)")
+
+
+def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
+    response = send_file(path, mimetype=MIME[fmt], conditional=True, etag=True, max_age=0)
+    response.headers["Access-Control-Allow-Origin"] = "*"  # other players may load captions
+    response.headers["Access-Control-Expose-Headers"] = "ETag, X-Captions-Complete"
+    response.headers["X-Captions-Complete"] = "true" if complete else "false"
+    response.headers["Cache-Control"] = "no-cache" if complete else "no-store"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return send_file(Path(__file__).parent / "openapi.json", mimetype="application/json")

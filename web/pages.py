@@ -1,0 +1,143 @@
+"""Pages for people: the clip list, the upload form and the player with its transcript.
+
+Everything is rendered on the server (Jinja escapes all user text) and works without JS;
+the scripts in ``static/`` only enhance it: live progress, upload progress, caption sync.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from captioner.store import Store
+from web.api import clip_json
+from web.uploads import UploadError, accept_upload
+
+bp = Blueprint("pages", __name__)
+
+# What the form offers; web.uploads decides what the running model can caption.
+LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("", "Auto-detect"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("pt", "Portuguese"),
+    ("ru", "Russian"),
+    ("uk", "Ukrainian"),
+    ("ar", "Arabic"),
+    ("zh", "Chinese"),
+)
+STATUS_WORDS = {"queued": "Queued", "processing": "Captioning", "ready": "Ready",
+                "failed": "Failed"}
+# Stages the worker reports (static/common.js has the same words for live updates).
+STAGE_WORDS = {
+    "queued": "Waiting for a worker",
+    "starting": "Starting",
+    "probe": "Checking the file",
+    "transcribing": "Transcribing",
+    "done": "Building captions",
+    "captions ready": "Preparing the video",
+    "ready": "Ready",
+    "failed": "Failed",
+}
+FIELDS = ("title", "language", "glossary")
+
+
+def _store() -> Store:
+    return current_app.extensions["store"]
+
+
+@bp.app_template_filter("clock")
+def clock(seconds: float | None) -> str:
+    """``185.0 -> "3:05"``, ``3725 -> "1:02:05"``; rounds to the nearest second."""
+    total = max(0, round(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@bp.app_context_processor
+def _words() -> dict[str, object]:
+    return {"status_words": STATUS_WORDS, "stage_words": STAGE_WORDS}
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", clips=_store().list())
+
+
+@bp.get("/upload")
+def upload_form() -> tuple[str, int]:
+    return _upload_page()
+
+
+@bp.post("/upload")
+def upload() -> Response | tuple[str, int]:
+    """The form's no-JS path: the same checks as ``POST /api/v1/clips`` (web.uploads)."""
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        return _upload_page(f"The file is too large: the limit is {_size(_max_bytes())}.", 413)
+    values = {k: form.get(k, "") for k in FIELDS}
+    try:
+        clip = accept_upload(files.get("file"), **values)
+    except UploadError as exc:
+        return _upload_page(_sentence(exc.message), exc.status, values)
+    return redirect(url_for("pages.player", clip_id=clip.id), code=303)
+
+
+def _upload_page(
+    error: str | None = None, status: int = 200, values: dict[str, str] | None = None
+) -> tuple[str, int]:
+    page = render_template(
+        "upload.html",
+        error=error,
+        languages=LANGUAGES,
+        values=values or dict.fromkeys(FIELDS, ""),
+        max_bytes=_max_bytes(),
+        max_size=_size(_max_bytes()),
+    )
+    return page, status
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _sentence(message: str) -> str:
+    """The API's lower-case message as a sentence for people: ``no file`` -> ``No file.``"""
+    message = message.strip()
+    if not message:
+        return "The upload failed."
+    message = message[0].upper() + message[1:]
+    return message if message[-1] in ".!?" else message + "."
+
+
+@bp.get("/clips/<clip_id>")
+def player(clip_id: str) -> str:
+    clip = _store().get(clip_id)
+    if clip is None:
+        abort(404)
+    data = clip_json(clip)
+    language = data["language"] or "en"
+    return render_template(
+        "player.html",
+        clip=clip,
+        links=data["links"],
+        language=language,
+        language_name=dict(LANGUAGES).get(language, language),
+    )
+
+
+@bp.errorhandler(404)
+def not_found(_exc: Exception) -> tuple[str, int]:
+    return render_template("not_found.html"), 404

@@ -1,0 +1,151 @@
+"""Accepting an upload: stream to disk, check it is captionable media, then record and queue.
+
+Nothing is recorded until the file is known to be good, so a bad upload leaves nothing behind;
+the file is on disk (fsynced) and the row committed before the caller answers 202.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from celery import Celery
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from captioner import media
+from captioner.config import Settings
+from captioner.errors import MediaError
+from captioner.models import KNOWN
+from captioner.store import Clip, Store
+
+MAX_TITLE = 300
+MAX_GLOSSARY = 5000
+# Stored under a fixed name chosen from what the file *is*, never from what the user called it.
+EXTENSIONS = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "mkv", "mp3": "mp3",
+              "wav": "wav", "ogg": "ogg", "flac": "flac", "avi": "avi", "mpegts": "ts"}
+STATUS_FOR_MEDIA_ERROR = {"empty": 400, "missing": 400, "no_audio": 422, "undecodable": 422,
+                          "too_long": 413, "not_media": 415}
+
+
+class UploadError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def accept_upload(file: FileStorage | None, title: str = "", language: str = "",
+                  glossary: str = "") -> Clip:
+    """Validate and store one upload; return the queued clip. Raises UploadError."""
+    if file is None or not file.filename:
+        raise UploadError(400, "missing_file", "no file: send the clip in the 'file' field")
+    store: Store = current_app.extensions["store"]
+    settings: Settings = current_app.config["SETTINGS"]
+    title = _check_title(title, file.filename)
+    language = _check_language(language, settings.model)
+    if len(glossary) > MAX_GLOSSARY:
+        raise UploadError(400, "glossary_too_long",
+                          f"the glossary is over {MAX_GLOSSARY} characters")
+    incoming = _save_incoming(file, store.data_dir / "incoming")
+    try:
+        info = _probe(incoming, settings)
+        clip = _record(store, incoming, info, title, file.filename, language, glossary)
+    finally:
+        incoming.unlink(missing_ok=True)
+    enqueue(clip.id)
+    return clip
+
+
+def enqueue(clip_id: str) -> None:
+    """Queue by task name; if the broker is down, the worker's recovery sweep queues it later."""
+    celery: Celery = current_app.extensions["celery"]
+    try:
+        celery.send_task("captioner.process_clip", args=[clip_id], retry=False)
+    except Exception:  # noqa: BLE001 - the clip is safe in the database either way
+        current_app.logger.warning("broker unavailable; clip %s waits for the sweep", clip_id)
+
+
+def _check_title(title: str, filename: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        title = " ".join(Path(filename).stem.replace("_", " ").split()) or "Untitled clip"
+    if len(title) > MAX_TITLE:
+        raise UploadError(400, "title_too_long",
+                          f"the title has {len(title)} characters; keep it to {MAX_TITLE}")
+    return title
+
+
+def _check_language(language: str, model: str) -> str:
+    language = (language or "").strip().lower()
+    if language in ("", "auto"):
+        return ""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # heavy import: only when asked
+
+    if language not in _LANGUAGE_CODES:
+        raise UploadError(400, "bad_language", f"unknown language code {language!r}")
+    known = KNOWN.get(model)
+    if known and known.english_only and language != "en":
+        raise UploadError(422, "language_unsupported",
+                          f"this service runs the English-only {model} model; it cannot "
+                          f"caption {language!r}")
+    return language
+
+
+def _save_incoming(file: FileStorage, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.upload"
+    with path.open("wb") as out:
+        shutil.copyfileobj(file.stream, out, 1024 * 1024)  # streamed, never held in memory
+        out.flush()
+        os.fsync(out.fileno())
+    return path
+
+
+def _probe(path: Path, settings: Settings) -> media.MediaInfo:
+    try:
+        info = media.probe(path)
+        if not info.has_audio:
+            raise MediaError("the clip has no audio track to caption", "no_audio")
+    except MediaError as exc:
+        message = str(exc).removeprefix(f"{path.name}: ")
+        raise UploadError(STATUS_FOR_MEDIA_ERROR.get(exc.kind, 415), exc.kind, message) from exc
+    if info.duration > settings.max_duration_s:
+        raise UploadError(413, "too_long", f"the clip lasts {info.duration / 3600:.1f} h; the "
+                          f"limit is {settings.max_duration_s / 3600:.1f} h")
+    return info
+
+
+def _record(store: Store, incoming: Path, info: media.MediaInfo, title: str, filename: str,
+            language: str, glossary: str) -> Clip:
+    clip_id = store.new_clip_id()
+    folder = store.clip_dir(clip_id)
+    folder.mkdir(parents=True)
+    name = f"original.{_extension(info)}"
+    os.replace(incoming, folder / name)
+    _fsync_dir(folder)
+    try:
+        return store.add(Clip(
+            id=clip_id, title=title, original_name=Path(filename).name[:MAX_TITLE],
+            media_file=name, language=language or None, glossary=glossary,
+            duration=info.duration,
+        ))
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)  # no half-made clip without a row
+        raise
+
+
+def _extension(info: media.MediaInfo) -> str:
+    if info.container == "matroska,webm" and info.video_codec in (None, "vp8", "vp9", "av1") \
+            and info.audio_codec in ("opus", "vorbis"):
+        return "webm"
+    return EXTENSIONS.get(info.container, "bin")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

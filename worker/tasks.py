@@ -1,0 +1,136 @@
+"""The pipeline task: one clip id in, caption files and a ready (or failed) clip out.
+
+Idempotent: the database claim lets only one worker run a clip at a time, files are written
+to temp names and renamed, and a re-run simply overwrites the same files.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from captioner import formats, media
+from captioner.config import Settings
+from captioner.errors import CaptionerError
+from captioner.pipeline import CaptionOptions, Progress, caption
+from captioner.results import Cue
+from captioner.segment import segment
+from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
+from captioner.transcribe import parse_glossary
+from worker.app import app
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 10.0
+PARTIAL_EVERY_S = 2.0
+
+
+@cache
+def get_store() -> Store:
+    settings = _settings()
+    return Store(settings.database_url, settings.data_dir)
+
+
+def _settings() -> Settings:
+    return app.conf.captioner_settings
+
+
+@app.task(name="captioner.process_clip", acks_late=True, reject_on_worker_lost=True)
+def process_clip(clip_id: str) -> str:
+    store, settings = get_store(), _settings()
+    if not store.claim(clip_id, timedelta(seconds=settings.stale_after_s), settings.max_attempts):
+        return "skipped"  # finished, gone, or a live worker has it
+    clip = store.get(clip_id)
+    assert clip is not None
+    with _Heartbeat(store, clip_id):
+        try:
+            _run(store, settings, clip)
+        except CaptionerError as exc:
+            store.set(clip_id, status=FAILED, stage="failed", error=str(exc))
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - record why, then let Celery log it
+            log.exception("clip %s failed", clip_id)
+            store.set(clip_id, status=FAILED, stage="failed",
+                      error=f"internal error while captioning ({type(exc).__name__}): {exc}")
+            return "failed"
+    return "ready"
+
+
+def _run(store: Store, settings: Settings, clip: Clip) -> None:
+    folder = store.clip_dir(clip.id)
+    options = CaptionOptions(
+        model=settings.model, language=clip.language or None,
+        glossary=parse_glossary(clip.glossary), beam_size=settings.beam_size,
+        device=settings.device, compute_type=settings.compute_type,
+        cpu_threads=settings.cpu_threads,
+    )
+    partial = _PartialWriter(store, clip.id, folder / PARTIAL_VTT, options)
+    result = caption(folder / clip.media_file, options, settings.cache_dir, partial)
+    meta = {"model": result.model, "clip_id": clip.id, "title": clip.title}
+    for fmt, name in OUTPUT_NAMES.items():
+        text = formats.render(fmt, result.transcript, result.cues, **meta)
+        formats.write_atomic(folder / name, text)
+    store.heartbeat(clip.id, stage="captions ready", progress=1.0, cue_count=len(result.cues),
+                    detected_language=result.transcript.language, duration=result.media.duration,
+                    captions_version=clip.captions_version + 1)
+    web_file = _playable_file(result.media, folder)
+    (folder / PARTIAL_VTT).unlink(missing_ok=True)
+    store.set(clip.id, status=READY, stage="ready", web_file=web_file, error=None)
+
+
+def _playable_file(info: media.MediaInfo, folder: Path) -> str:
+    if media.is_browser_playable(info):
+        return info.path.name
+    target = folder / "web.mp4"
+    media.make_web_rendition(info, target)
+    return target.name
+
+
+class _PartialWriter:
+    """Saves progress and the cues found so far, at most every couple of seconds."""
+
+    def __init__(self, store: Store, clip_id: str, path: Path, options: CaptionOptions) -> None:
+        self.store, self.clip_id, self.path, self.options = store, clip_id, path, options
+        self.last = 0.0
+        self.cues: list[Cue] = []
+        self.segments_done = 0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.stage != "transcribe":
+            self.store.heartbeat(self.clip_id, stage=p.stage)
+            return
+        if now - self.last < PARTIAL_EVERY_S:
+            return
+        self.last = now
+        # Only the new segments are cut into cues: a preview, re-cut whole at the end.
+        words = [w for s in p.segments[self.segments_done:] for w in s.words]
+        self.segments_done = len(p.segments)
+        self.cues.extend(segment(words, self.options.style))
+        formats.write_atomic(self.path, formats.to_vtt(self.cues))
+        self.store.heartbeat(self.clip_id, stage="transcribing", progress=round(p.fraction, 4),
+                             cue_count=len(self.cues))
+
+
+class _Heartbeat:
+    """Beats while the clip runs, also through long quiet stages (audio decode, rendition)."""
+
+    def __init__(self, store: Store, clip_id: str) -> None:
+        self.store, self.clip_id = store, clip_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_S):
+            self.store.heartbeat(self.clip_id)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
