@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -83,23 +84,29 @@ class ToolResult:
     stages_run: Run | None = None  # the run whose stages are shown
 
     @property
+    def good_runs(self) -> list[Run]:
+        """Runs that exited 0 and wrote a VTT; figures come from these only."""
+        return [r for r in self.runs if r.returncode == 0 and r.vtt]
+
+    @property
     def ok(self) -> bool:
-        return bool(self.runs) and all(r.returncode == 0 and r.vtt for r in self.runs)
+        return bool(self.good_runs)
 
     @property
     def wall_s(self) -> float | None:
-        return statistics.median(r.seconds for r in self.runs) if self.ok else None
+        return statistics.median(r.seconds for r in self.good_runs) if self.ok else None
 
     @property
     def cpu_s(self) -> float | None:
-        return statistics.median(r.cpu_s for r in self.runs) if self.ok else None
+        return statistics.median(r.cpu_s for r in self.good_runs) if self.ok else None
 
     @property
     def peak_rss_mib(self) -> float | None:
-        return max(r.peak_rss_mib for r in self.runs) if self.ok else None
+        return max(r.peak_rss_mib for r in self.good_runs) if self.ok else None
 
     def median_run(self) -> Run:
-        return sorted(self.runs, key=lambda r: r.seconds)[(len(self.runs) - 1) // 2]
+        runs = sorted(self.good_runs, key=lambda r: r.seconds)
+        return runs[(len(runs) - 1) // 2]
 
 
 # ---- running the tools ---------------------------------------------------------------------
@@ -108,7 +115,8 @@ def peer_binary(given: str | None) -> str:
     if given:
         return given
     beside = Path(sys.executable).parent / "whisper-ctranslate2"
-    return str(beside) if beside.exists() else shutil.which("whisper-ctranslate2") or ""
+    return str(beside) if beside.exists() else shutil.which("whisper-ctranslate2") or (
+        "whisper-ctranslate2")  # not installed: its run fails with "cannot start"
 
 
 def command(tool: str, clip: Path, out: Path, model: str, model_dir: Path, peer: str) -> list[str]:
@@ -240,10 +248,10 @@ def table(results: dict[str, ToolResult], duration: float) -> str:
     def row(label: str, values: list[str]) -> str:
         return f"{label:<28}" + "".join(f"{v:>22}" for v in values)
 
-    def metric(label: str, get, spec: str) -> str:
+    def metric(label: str, get: Callable[[ToolResult], float | None], spec: str) -> str:
         return row(label, [fmt(get(t), spec) for t in tools])
 
-    def graded(name: str):
+    def graded(name: str) -> Callable[[ToolResult], float | None]:
         return lambda t: getattr(t.grade, name) if t.grade else None
 
     lines = [
@@ -269,22 +277,24 @@ def table(results: dict[str, ToolResult], duration: float) -> str:
 
 def verdict(results: dict[str, ToolResult]) -> str:
     ours, raw, peer = results[OURS], results[RAW], results[PEER]
-    pct = {k: fmt(r.grade.compliant_pct if r.grade else None, ".1f") for k, r in results.items()}
+    pct = {k: f"{r.grade.compliant_pct:.1f}%" if r.grade else "n/a" for k, r in results.items()}
     return "\n".join([
         f"ours / raw faster-whisper: {fmt(ratio(ours.wall_s, raw.wall_s), '.2f')} "
         f"(target <= {TARGET_VS_RAW:.2f})",
         f"ours / whisper-ctranslate2: {fmt(ratio(ours.wall_s, peer.wall_s), '.2f')} "
         f"(target <= {TARGET_VS_PEER:.1f})",
-        f"style compliance: ours {pct[OURS]}% vs whisper-ctranslate2 {pct[PEER]}%",
+        f"style compliance: ours {pct[OURS]} vs whisper-ctranslate2 {pct[PEER]}",
     ])
 
 
 def stage_lines(results: dict[str, ToolResult]) -> list[str]:
-    """Seconds per stage; "rest" is process start, imports and writing the file."""
+    """Seconds per stage; "rest" is process start, imports and writing the output."""
     lines = []
     for r in results.values():
         run = r.stages_run
-        if run and run.stages:
+        if run and not run.stages:
+            lines.append(f"{r.name} stages: that run failed (exit {run.returncode}), see {run.log}")
+        elif run and run.stages:
             parts = ", ".join(f"{k} {v:.2f}" for k, v in run.stages.items())
             rest = run.seconds - sum(run.stages.values())
             lines.append(f"{r.name} stages (s, one run of {run.seconds:.2f} s wall): "
@@ -326,30 +336,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="whisper-ctranslate2 executable (default: beside this Python)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep every tool's VTT and log in this directory")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def snapshot(clip: Path, work: Path) -> tuple[Path, Reference | None]:
+    """Copy the clip (and its reference) so every run reads the same bytes, even if the
+    sample is rebuilt while the benchmark runs."""
+    (work / "clip").mkdir(parents=True, exist_ok=True)
+    copy = Path(shutil.copy2(clip, work / "clip" / clip.name))
+    ref_path = clip.with_suffix(".ref.json")
+    if not ref_path.is_file():
+        return copy, None
+    return copy, Reference.load(Path(shutil.copy2(ref_path, work / "clip" / ref_path.name)))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    clip = args.clip.resolve()
     settings = Settings.from_env()
     # Resolving here also verifies model.bin once (the hash is remembered in the cache dir),
     # so no timed run pays for the one-time SHA-256 check.
     model_dir = models.resolve(args.model, settings.cache_dir)
-    duration = media.probe(clip).duration
-    ref_path = clip.with_suffix(".ref.json")
-    ref = Reference.load(ref_path) if ref_path.is_file() else None
     tools = [OURS, RAW, PEER]
 
-    print(f"clip {clip.name} ({duration:.1f} s), model {args.model} ({model_dir}), "
-          f"{args.repeat} run(s) each, {os.cpu_count()} CPUs", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="caption-bench-") as tmp:
         work = args.keep.resolve() if args.keep else Path(tmp)
+        clip, ref = snapshot(args.clip.resolve(), work)
+        duration = media.probe(clip).duration
+        print(f"clip {clip.name} ({duration:.1f} s), model {args.model} ({model_dir}), "
+              f"{args.repeat} run(s) each, {os.cpu_count()} CPUs", file=sys.stderr)
         results = run_all(tools, clip, work, args.repeat, args.model, model_dir,
                           peer_binary(args.peer_bin))
         for r in results.values():
             if r.ok:
-                r.grade = grade(read_vtt(Path(r.runs[-1].vtt)), duration, ref)
+                r.grade = grade(read_vtt(Path(r.good_runs[-1].vtt)), duration, ref)
         if results[RAW].ok:
             results[RAW].stages_run = results[RAW].median_run()
         if args.stages:
@@ -368,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in rule_lines(results) + stage_lines(results) + failures:
         print(line)
     if args.json:
-        save_json(args.json, clip, duration, args, results)
+        save_json(args.json, args.clip.resolve(), duration, args, results)
     return 1 if failures else 0
 
 

@@ -11,9 +11,9 @@ from tqdm import tqdm
 from captioner import formats
 from captioner.config import Settings
 from captioner.errors import CaptionerError
+from captioner.glossary import parse_glossary
 from captioner.pipeline import CaptionOptions, CaptionResult, Progress, caption
 from captioner.segment import check
-from captioner.transcribe import parse_glossary
 
 
 @click.group()

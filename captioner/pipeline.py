@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from captioner import media, models
+from captioner.glossary import Glossary
 from captioner.results import Cue, Segment, Transcript
 from captioner.segment import CaptionStyle, segment
 from captioner.transcribe import LanguageInfo, TranscribeOptions, load_model, transcribe
@@ -78,11 +79,10 @@ def caption(
         language = found
 
     segments: list[Segment] = []
-    opts = TranscribeOptions(
-        language=options.language, beam_size=options.beam_size, glossary=options.glossary
-    )
+    opts = TranscribeOptions(language=options.language, beam_size=options.beam_size)
+    glossary = Glossary(options.glossary)
     for seg in transcribe(model, audio, opts, info.audio_start, keep_language):
-        segments.append(seg)
+        segments.append(glossary.apply(seg))
         done = (seg.end - info.audio_start) * media.SAMPLE_RATE / max(len(audio), 1)
         report(Progress("transcribe", min(1.0, done), segments))
     del audio  # the largest object here; free it before segmenting

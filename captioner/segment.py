@@ -19,8 +19,8 @@ Rules ``check`` knows, and which of them ``segment`` guarantees:
 - soft (hold whenever the audio allows, broken only where it forces them): ``min_duration`` and
   ``cps`` (a fast speaker with no pause to borrow from), ``sync`` (start within max_lead_in of
   the first word) and ``linger`` (end at most max_linger after the last word unless the minimum
-  duration, the reading speed or chaining need longer); these two give way only to the hard
-  rules when word times are squeezed together.
+  duration, the reading speed or chaining need longer); these two give way to the hard rules
+  only where word times are squeezed together, run backwards or lie past the clip's end.
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ def test_json_holds_words_and_cues():
     assert doc["segments"][0]["words"][1] == {
         "start": 1.0, "end": 1.4, "word": "world.", "probability": 0.8,
     }
-    assert len(doc["cues"]) == 3 and doc["cues"][1]["lines"] == ["second line one", "second line two"]
+    assert len(doc["cues"]) == 3
+    assert doc["cues"][1]["lines"] == ["second line one", "second line two"]
 
 
 def test_txt_paragraphs_break_at_long_pauses():

@@ -5,7 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from captioner.results import Segment, Word
-from captioner.transcribe import TranscribeOptions, _is_invented, _words, parse_glossary
+from captioner.transcribe import (
+    TranscribeOptions,
+    _is_invented,
+    _words,
+    repair_collapsed_words,
+)
 
 
 def _raw(word: str, start: float, end: float, p: float = 0.9) -> SimpleNamespace:
@@ -38,6 +43,12 @@ def test_guards_drop_doubtful_repeated_and_looping_text():
     assert _is_invented(Segment(0, 1, "", []), None, opts)
 
 
-def test_glossary_accepts_lines_commas_and_comments():
-    text = "Lavrov, Kyiv\n# places\nCrimea\n\nKyiv\n"
-    assert parse_glossary(text) == ("Lavrov", "Kyiv", "Crimea")
+
+def test_collapsed_words_get_their_length_back_but_never_overlap():
+    words = [Word(10.0, 10.4, "dialogue."), Word(13.13, 13.13, "Secretary"),
+             Word(13.13, 13.57, "Kerry"), Word(13.57, 13.57, "met"), Word(13.6, 13.9, "late")]
+    fixed = repair_collapsed_words(words, floor=0.0)
+    assert fixed[1] == Word(12.545, 13.13, "Secretary")  # 9 letters back from its end
+    assert fixed[3].start == 13.57, "'met' cannot start before 'Kerry' ends"
+    assert [w.text for w in fixed] == [w.text for w in words]
+    assert repair_collapsed_words([Word(0.1, 0.1, "Hello")], floor=0.0)[0].start == 0.0

@@ -16,11 +16,11 @@ from pathlib import Path
 from captioner import formats, media
 from captioner.config import Settings
 from captioner.errors import CaptionerError
+from captioner.glossary import parse_glossary
 from captioner.pipeline import CaptionOptions, Progress, caption
 from captioner.results import Cue
 from captioner.segment import segment
 from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
-from captioner.transcribe import parse_glossary
 from worker.app import app
 
 log = logging.getLogger(__name__)

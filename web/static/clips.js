@@ -70,8 +70,9 @@ function render(clips) {
       tr.dataset.status = clip.status;
       const link = tr.querySelector(".title a");
       if (link.textContent !== clip.title) link.textContent = clip.title;
-      tr.cells[1].replaceWith(fresh.cells[1]);
-      tr.cells[2].replaceWith(fresh.cells[2]);
+      const [, duration, status] = fresh.cells; // take both before moving either
+      tr.cells[1].replaceWith(duration);
+      tr.cells[2].replaceWith(status);
     }
     if (tr !== before) body.insertBefore(tr, before);
     before = tr.nextElementSibling;
