@@ -97,13 +97,17 @@ class LiveService:
         assert r.status_code == 202, r.text
         return r.json()
 
-    def wait_ready(self, clip_id: str, timeout: float = 600) -> dict:
+    def wait_ready(self, clip_id: str, timeout: float = 600,
+                   seen: list[dict] | None = None) -> dict:
+        """Poll until the clip is ready or failed; every status read is appended to ``seen``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             clip = requests.get(self.api(f"/clips/{clip_id}"), timeout=10).json()
+            if seen is not None:
+                seen.append(clip)
             if clip["status"] in ("ready", "failed"):
                 return clip
-            time.sleep(0.5)
+            time.sleep(0.25)
         raise AssertionError(f"clip {clip_id} not finished after {timeout} s: {clip}")
 
     def stop(self) -> None:

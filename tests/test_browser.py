@@ -254,6 +254,22 @@ def test_upload_errors_show_the_api_message(page: Page, errors: PageErrors, tmp_
     screenshot(page, "upload-error")
 
 
+def test_dropping_a_file_on_the_zone_selects_it(page: Page) -> None:
+    page.goto("/upload")
+    transfer = page.evaluate_handle(
+        "() => { const t = new DataTransfer();"
+        " t.items.add(new File(['x'], 'dropped clip.mp4', {type: 'video/mp4'})); return t; }"
+    )
+    page.dispatch_event("#dropzone", "dragenter", {"dataTransfer": transfer})
+    expect(page.locator("#dropzone")).to_have_class(re.compile(r"\bis-over\b"))
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#dropzone")).not_to_have_class(re.compile(r"\bis-over\b"))
+    assert page.evaluate("document.getElementById('file').files[0].name") == "dropped clip.mp4"
+    expect(page.locator("#file-name")).to_contain_text("dropped clip.mp4")
+    # The zone is the file input's label, so a click or a screen reader reaches the input.
+    assert page.evaluate("document.getElementById('dropzone').control.id") == "file"
+
+
 def test_upload_form_works_without_javascript(browser: Browser, service: LiveService,
                                               tmp_path) -> None:
     context = browser.new_context(base_url=service.url, java_script_enabled=False)
@@ -428,7 +444,8 @@ def test_user_text_is_escaped_and_failed_clip_says_so(page: Page, service: LiveS
     screenshot(page, "player-failed")
 
 
-def test_unknown_clip_is_a_404_page(page: Page) -> None:
+def test_unknown_clip_is_a_404_page(page: Page, errors: PageErrors) -> None:
+    errors.allow("status of 404")
     response = page.goto("/clips/nosuchclip")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Clip not found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -36,8 +37,14 @@ def _check_seed_vtt(service: LiveService, clip: dict, ref) -> dict:
 def test_seed_sample_end_to_end_embedded(live_service, seed_ref):
     clip = live_service.upload(SAMPLES / "seed-news.mp4", title="US, Russia At Odds on Ukraine")
     assert clip["status"] == "queued" and clip["links"]["media"] is None
-    done = live_service.wait_ready(clip["id"])
+    seen: list[dict] = []
+    done = live_service.wait_ready(clip["id"], seen=seen)
     assert done["status"] == "ready", done
+    # Progress was saved while it ran: rising percent and cues found so far.
+    working = [c for c in seen if c["status"] == "processing" and c["cue_count"] > 0]
+    assert working and 0 < working[0]["progress"] < 1, [(c["stage"], c["progress"]) for c in seen]
+    progress = [c["progress"] for c in seen]
+    assert progress == sorted(progress)
     assert abs(done["duration"] - seed_ref.duration) < 0.5 and done["cue_count"] > 40
     print("embedded broker:", _check_seed_vtt(live_service, done, seed_ref))
 
@@ -51,6 +58,40 @@ def test_seed_sample_end_to_end_on_redis(redis_url, tmp_path, seed_ref):
         print("redis broker:", _check_seed_vtt(service, done, seed_ref))
     finally:
         service.stop()
+
+
+def test_captions_found_so_far_are_readable_while_in_work(live_service):
+    clip = live_service.upload(SAMPLES / "seed-news.mp4", title="partial")
+    partial = None
+    while partial is None:
+        r = requests.get(live_service.url + clip["links"]["vtt"], timeout=10)
+        if r.status_code == 200 and r.headers["X-Captions-Complete"] == "false":
+            partial = r.text
+        elif r.status_code == 200:
+            pytest.fail("the clip finished before a partial read")
+        else:
+            assert r.status_code == 409 and "not ready" in r.json()["error"]["message"]
+            time.sleep(0.2)
+    assert w3c_parse(partial)["errors"] == [] and formats.read_vtt(partial)
+    assert r.headers["Cache-Control"] == "no-store"
+    done = live_service.wait_ready(clip["id"])
+    final = requests.get(live_service.url + done["links"]["vtt"], timeout=10)
+    assert final.headers["X-Captions-Complete"] == "true"
+    assert len(formats.read_vtt(final.text)) >= len(formats.read_vtt(partial))
+
+
+def test_mkv_gets_a_web_playable_mp4(live_service, tmp_path):
+    mkv = tmp_path / "clip.mkv"
+    subprocess.run([ffmpeg_binary(), "-y", "-loglevel", "error", "-i",
+                    str(SAMPLES / "late-audio.mp4"), "-t", "6", "-c:v", "copy", "-c:a",
+                    "libvorbis", str(mkv)], check=True)
+    done = live_service.wait_ready(live_service.upload(mkv)["id"])
+    assert done["status"] == "ready"
+    r = requests.get(live_service.url + done["links"]["media"], timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "video/mp4"
+    folder = live_service.data_dir / "clips" / done["id"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix in (".mkv", ".mp4")) == [
+        "original.mkv", "web.mp4"]
 
 
 def test_caption_files_have_etags_and_all_formats(live_service):

@@ -9,6 +9,7 @@ from captioner.transcribe import (
     TranscribeOptions,
     _is_invented,
     _words,
+    refine_onsets,
     repair_collapsed_words,
 )
 
@@ -52,3 +53,20 @@ def test_collapsed_words_get_their_length_back_but_never_overlap():
     assert fixed[3].start == 13.57, "'met' cannot start before 'Kerry' ends"
     assert [w.text for w in fixed] == [w.text for w in words]
     assert repair_collapsed_words([Word(0.1, 0.1, "Hello")], floor=0.0)[0].start == 0.0
+
+
+def test_vad_moves_pause_initial_words_to_the_real_onset():
+    # Real audio: the late-audio sample's first sentence starts at 2.548 s (from how it was built).
+    from captioner import media
+    from tests.conftest import SAMPLES
+
+    info = media.probe(SAMPLES / "late-audio.mp4")
+    audio = media.extract_audio(info)
+    # The audio is silent from 3.0 s to 3.3 s: the voice pauses after "U.S.".
+    early = [Word(2.34, 3.14, "U.S."), Word(3.58, 3.94, "Secretary"), Word(3.94, 4.24, "of")]
+    refined = refine_onsets(early, audio, info.audio_start, floor=info.audio_start)
+    assert abs(refined[0].start - 2.548) < 0.05
+    assert 3.3 <= refined[1].start <= 3.45, "Whisper put it late; the voice starts at ~3.32"
+    assert refined[2] == early[2], "a word with no pause before it keeps Whisper's time"
+    late = [Word(15.26, 15.6, "Secretary")]  # the second sentence really starts at 15.028
+    assert abs(refine_onsets(late, audio, info.audio_start, floor=14.0)[0].start - 15.028) < 0.05

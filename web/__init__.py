@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from captioner.config import Settings
 from captioner.store import Store
+from web import api, media_routes, pages
 from worker.app import make_celery
 
 
@@ -29,8 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["store"] = Store(settings.database_url, settings.data_dir)
     app.extensions["celery"] = make_celery(settings)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-
-    from web import api, media_routes, pages
+    app.register_error_handler(HTTPException, api.http_error)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(media_routes.bp)

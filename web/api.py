@@ -27,8 +27,10 @@ def error(status: int, code: str, message: str) -> Response:
     return response
 
 
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response | HTTPException:
+    """Registered app-wide: routing errors (404, 405) happen before a blueprint is chosen."""
+    if not request.path.startswith("/api/"):
+        return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error(exc.code or 500, code, exc.description or exc.name)
 
@@ -121,7 +123,8 @@ def clip_file(clip_id: str, name: str) -> Response:
 
 
 def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
-    response = send_file(path, mimetype=MIME[fmt], conditional=True, etag=True, max_age=0)
+    response = send_file(path, conditional=True, etag=True, max_age=0)
+    response.headers["Content-Type"] = MIME[fmt]  # exact: Flask would add a second charset
     response.headers["Access-Control-Allow-Origin"] = "*"  # other players may load captions
     response.headers["Access-Control-Expose-Headers"] = "ETag, X-Captions-Complete"
     response.headers["X-Captions-Complete"] = "true" if complete else "false"

@@ -10,6 +10,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from captioner.config import Settings
+from captioner.models import KNOWN
 from captioner.store import Store
 from web.api import clip_json
 from web.uploads import UploadError, accept_upload
@@ -94,12 +96,21 @@ def _upload_page(
     page = render_template(
         "upload.html",
         error=error,
-        languages=LANGUAGES,
+        languages=_languages(),
         values=values or dict.fromkeys(FIELDS, ""),
         max_bytes=_max_bytes(),
         max_size=_size(_max_bytes()),
     )
     return page, status
+
+
+def _languages() -> tuple[tuple[str, str], ...]:
+    """An English-only model (tiny.en) is offered English only; web.uploads enforces it."""
+    settings: Settings = current_app.config["SETTINGS"]
+    known = KNOWN.get(settings.model)
+    if known and known.english_only:
+        return tuple(item for item in LANGUAGES if item[0] in ("", "en"))
+    return LANGUAGES
 
 
 def _max_bytes() -> int:

@@ -12,6 +12,8 @@ const bar = document.getElementById("upload-bar");
 const pctText = document.getElementById("upload-pct");
 const label = document.getElementById("upload-label");
 const submit = document.getElementById("upload-submit");
+const statusLine = document.getElementById("upload-status"); // announced; the bar is not
+
 const maxBytes = Number(form.dataset.maxBytes) || 0;
 
 function showError(message) {
@@ -67,6 +69,7 @@ function setProgress(fraction) {
 
 function finish(ok) {
   submit.disabled = false;
+  statusLine.textContent = "";
   if (!ok) progressBox.hidden = true;
 }
 
@@ -86,6 +89,7 @@ form.addEventListener("submit", (event) => {
   submit.disabled = true;
   progressBox.hidden = false;
   label.textContent = "Uploading";
+  statusLine.textContent = `Uploading ${file.name}.`;
   setProgress(0);
 
   const xhr = new XMLHttpRequest();
@@ -98,6 +102,7 @@ form.addEventListener("submit", (event) => {
   xhr.upload.addEventListener("load", () => {
     setProgress(1);
     label.textContent = "Checking the file";
+    statusLine.textContent = "Upload complete. Checking the file.";
   });
   xhr.addEventListener("load", async () => {
     if (xhr.status >= 200 && xhr.status < 300) {
@@ -109,6 +114,7 @@ form.addEventListener("submit", (event) => {
       }
       if (page) {
         label.textContent = "Uploaded, opening the clip";
+        statusLine.textContent = "Opening the clip page.";
         window.location.assign(page);
         return;
       }
