@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -188,3 +189,33 @@ def test_unknown_clip_and_delete(live_service):
     assert requests.delete(live_service.api(f"/clips/{clip['id']}"), timeout=10).status_code == 204
     assert requests.get(live_service.api(f"/clips/{clip['id']}"), timeout=10).status_code == 404
     assert not (live_service.data_dir / "clips" / clip["id"]).exists()
+
+
+@pytest.mark.parametrize("case", ["not media", "empty", "no audio", "missing"])
+def test_bad_uploads_through_the_form_page(live_service, bad_files, case):
+    """The no-JS form path answers with the upload page, the message and a 4xx."""
+    before = _footprint(live_service)
+    if case == "missing":
+        r = requests.post(live_service.url + "/upload", data={"title": "x"}, timeout=30)
+        status, words = 400, "No file"
+    else:
+        path, status, words = bad_files[case]
+        with path.open("rb") as f:
+            r = requests.post(live_service.url + "/upload", files={"file": (path.name, f)},
+                              data={"title": "kept title"}, timeout=30, allow_redirects=False)
+        assert 'value="kept title"' in r.text, "the form keeps what the producer typed"
+    assert r.status_code == status
+    alert = re.search(r'role="alert">([^<]*)<', r.text)
+    assert alert and words.lower() in alert.group(1).lower(), r.text
+    assert _footprint(live_service) == before
+
+
+def test_too_big_through_the_form_page(tmp_path):
+    small = start_service(tmp_path / "small", CAPTIONER_MAX_UPLOAD_BYTES="50000")
+    try:
+        with (SAMPLES / "late-audio.mp4").open("rb") as f:
+            r = requests.post(small.url + "/upload", files={"file": ("big.mp4", f)}, timeout=30)
+        assert r.status_code == 413 and "too large" in r.text
+        assert requests.get(small.api("/clips"), timeout=10).json()["count"] == 0
+    finally:
+        small.stop()

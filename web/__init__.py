@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from captioner.config import Settings
 from captioner.store import Store
 from web import api, media_routes, pages
+from web.uploads import human_size
 from worker.app import make_celery
 
 
@@ -41,16 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
     # Raised while the body streams in, before any view runs: answer in the caller's language.
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    message = f"the upload is larger than the limit of {_size(limit)}"
+    message = f"the upload is larger than the limit of {human_size(limit)}"
     if request.path.startswith("/api/"):
         response = jsonify(error={"code": "too_large", "message": message})
         response.status_code = 413
         return response
     return message, 413
 
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"

@@ -14,7 +14,7 @@ from captioner.config import Settings
 from captioner.models import KNOWN
 from captioner.store import Store
 from web.api import clip_json
-from web.uploads import UploadError, accept_upload
+from web.uploads import UploadError, accept_upload, human_size
 
 bp = Blueprint("pages", __name__)
 
@@ -81,7 +81,7 @@ def upload() -> Response | tuple[str, int]:
     try:
         form, files = request.form, request.files
     except RequestEntityTooLarge:
-        return _upload_page(f"The file is too large: the limit is {_size(_max_bytes())}.", 413)
+        return _upload_page(f"The file is too large: the limit is {human_size(_max_bytes())}.", 413)
     values = {k: form.get(k, "") for k in FIELDS}
     try:
         clip = accept_upload(files.get("file"), **values)
@@ -99,7 +99,7 @@ def _upload_page(
         languages=_languages(),
         values=values or dict.fromkeys(FIELDS, ""),
         max_bytes=_max_bytes(),
-        max_size=_size(_max_bytes()),
+        max_size=human_size(_max_bytes()),
     )
     return page, status
 
@@ -115,13 +115,6 @@ def _languages() -> tuple[tuple[str, str], ...]:
 
 def _max_bytes() -> int:
     return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
 
 
 def _sentence(message: str) -> str:
