@@ -95,10 +95,72 @@ def _summary(result: CaptionResult, written: list[Path]) -> None:
         click.echo(str(path))
 
 
+def _accounts():
+    from captioner.accounts import Accounts
+    from captioner.store import Store
+
+    settings = Settings.from_env()
+    return Accounts(Store(settings.database_url, settings.data_dir))
+
+
+@main.group()
+def users() -> None:
+    """Producer accounts (viewers need none)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.password_option(help="Prompted for (twice) when not given.")
+def users_add(name: str, password: str) -> None:
+    """Add producer NAME; the password is stored hashed."""
+    try:
+        _accounts().add_user(name, password)
+    except CaptionerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added producer {name}")
+
+
+@users.command("list")
+def users_list() -> None:
+    for user in _accounts().users():
+        click.echo(user.name)
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for producers' scripts and systems."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+def tokens_create(name: str, label: str) -> None:
+    """Print a new API token for producer NAME (shown once, stored hashed)."""
+    try:
+        token = _accounts().create_token(name, label)
+    except CaptionerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+    click.echo("Send it as 'Authorization: Bearer <token>'. It is not shown again.", err=True)
+
+
+@tokens.command("revoke")
+@click.argument("name")
+def tokens_revoke(name: str) -> None:
+    """Revoke every token of producer NAME."""
+    try:
+        count = _accounts().revoke_tokens(name)
+    except CaptionerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {count} token(s) of {name}")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--web-workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--web-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Web processes; more than one needs CAPTIONER_RATELIMIT_STORAGE=redis://... "
+                   "so rate limits are counted across them.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Clips captioned at once (each uses all cores by default).")
 def serve_cmd(host: str, port: int, web_workers: int, concurrency: int) -> None:

@@ -41,10 +41,21 @@ class Settings:
     # A queued clip untouched this long is queued again (its message may have been lost).
     requeue_after_s: float = 300.0
     max_attempts: int = 3  # a clip that kills its worker this often is failed, not retried
+    secret_key: str = ""  # empty: one is made once and kept in the data dir
+    login_rate: str = "10/minute"  # per client address, Flask-Limiter syntax
+    upload_rate: str = "60/hour"
+    ratelimit_storage: str = ""  # empty: the Redis broker when there is one, else in memory
 
     @property
     def broker(self) -> str:
         return self.broker_url or "filesystem://"
+
+    @property
+    def ratelimits(self) -> str:
+        """Where request counts live: memory counts per web process, Redis across all."""
+        if self.ratelimit_storage:
+            return self.ratelimit_storage
+        return self.broker_url if self.broker_url.startswith("redis") else "memory://"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,4 +75,8 @@ class Settings:
             stale_after_s=float(_env("STALE_AFTER_S", str(d.stale_after_s))),
             requeue_after_s=float(_env("REQUEUE_AFTER_S", str(d.requeue_after_s))),
             max_attempts=int(_env("MAX_ATTEMPTS", str(d.max_attempts))),
+            secret_key=_env("SECRET_KEY", d.secret_key),
+            login_rate=_env("LOGIN_RATE", d.login_rate),
+            upload_rate=_env("UPLOAD_RATE", d.upload_rate),
+            ratelimit_storage=_env("RATELIMIT_STORAGE", d.ratelimit_storage),
         )

@@ -18,19 +18,21 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Float,
+    ForeignKey,
     Integer,
     String,
     Text,
     create_engine,
     event,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 QUEUED, PROCESSING, READY, FAILED = "queued", "processing", "ready", "failed"
 IN_WORK = (QUEUED, PROCESSING)
 # The files a finished clip has in its folder, by format; partial.vtt while in work.
@@ -53,6 +55,35 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(String(256))
 
 
+class User(Base):
+    """A producer. Viewers have no account."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    # Flask-Login's user protocol, kept here so the web layer needs no wrapper class.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Token(Base):
+    """An API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 class Clip(Base):
     __tablename__ = "clips"
 
@@ -70,7 +101,8 @@ class Clip(Base):
     detected_language: Mapped[str | None] = mapped_column(String(16), default=None)
     glossary: Mapped[str] = mapped_column(Text, default="")
     duration: Mapped[float] = mapped_column(Float, default=0.0)
-    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     captions_version: Mapped[int] = mapped_column(Integer, default=0)  # bumps on each write
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
@@ -117,7 +149,11 @@ class Store:
             if row is None:
                 s.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
                 s.flush()
-            elif int(row.value) != SCHEMA_VERSION:
+                return
+            if int(row.value) == 1:
+                _migrate_1_to_2(s)
+                row.value = "2"
+            if int(row.value) != SCHEMA_VERSION:
                 raise RuntimeError(
                     f"database schema {row.value}, this code needs {SCHEMA_VERSION}: migrate first"
                 )
@@ -134,8 +170,14 @@ class Store:
         with self.session() as s:
             return s.get(Clip, clip_id)
 
-    def list(self, limit: int = 200, offset: int = 0, query: str | None = None) -> list[Clip]:
+    def list(self, limit: int = 200, offset: int = 0, query: str | None = None,
+             viewer: int | None = None) -> list[Clip]:
+        """Newest first: published clips, plus the viewer's own (and unowned) when logged in."""
         stmt = select(Clip).order_by(Clip.created_at.desc()).limit(limit).offset(offset)
+        if viewer is None:
+            stmt = stmt.where(Clip.published)
+        else:
+            stmt = stmt.where(Clip.published | (Clip.owner_id == viewer) | Clip.owner_id.is_(None))
         if query:
             stmt = stmt.where(Clip.title.icontains(query, autoescape=True))
         with self.session() as s:
@@ -206,6 +248,11 @@ class Store:
             s.delete(clip)
         shutil.rmtree(self.clip_dir(clip_id), ignore_errors=True)
         return True
+
+
+def _migrate_1_to_2(s: Session) -> None:
+    """Accounts arrived in version 2: clips gain an owner; clips made before stay public."""
+    s.execute(text("ALTER TABLE clips ADD COLUMN owner_id INTEGER REFERENCES users(id)"))
 
 
 def _engine(url: str) -> Engine:

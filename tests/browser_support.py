@@ -10,6 +10,8 @@ from pathlib import Path
 import webvtt
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
 
+from tests.conftest import PASSWORD, PRODUCER
+
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -111,3 +113,12 @@ def plain(text: str) -> str:
 def cue_at(cues: list[VttCue], t: float) -> VttCue | None:
     return next((c for c in cues if c.start <= t < c.end), None)
 
+
+
+def log_in(page: Page, name: str = PRODUCER, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a producer would."""
+    page.goto("/login")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -86,14 +87,42 @@ class LiveService:
     data_dir: Path
     env: dict[str, str]
     proc: subprocess.Popen
+    token: str = ""  # the producer's API token (user PRODUCER, password PASSWORD)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
 
-    def upload(self, clip: Path, **fields: str) -> dict:
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "captioner.cli", *args], env=self.env,
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    def add_producer(self, name: str, password: str = "a long enough password") -> str:
+        """Add a producer with the real CLI; return a new API token of theirs."""
+        added = self.cli("users", "add", name, "--password", password)
+        assert added.returncode == 0, added.stderr
+        made = self.cli("tokens", "create", name)
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip()
+
+    def login_session(self, name: str = "", password: str = "") -> tuple[requests.Session, str]:
+        """A cookie session logged in through the login form, and its CSRF token."""
+        session = requests.Session()
+        form = session.get(f"{self.url}/login", timeout=10).text
+        r = session.post(f"{self.url}/login", timeout=10, data={
+            "name": name or PRODUCER, "password": password or PASSWORD,
+            "csrf_token": csrf_token(form)}, allow_redirects=False)
+        assert r.status_code == 303, r.text
+        return session, csrf_token(session.get(f"{self.url}/", timeout=10).text)
+
+    def upload(self, clip: Path, publish: bool = True, **fields: str) -> dict:
         with clip.open("rb") as f:
-            r = requests.post(self.api("/clips"), files={"file": (clip.name, f)}, data=fields,
-                              timeout=60)
+            r = requests.post(self.api("/clips"), files={"file": (clip.name, f)},
+                              data={"publish": str(publish).lower(), **fields},
+                              headers=self.auth, timeout=60)
         assert r.status_code == 202, r.text
         return r.json()
 
@@ -102,7 +131,8 @@ class LiveService:
         """Poll until the clip is ready or failed; every status read is appended to ``seen``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            clip = requests.get(self.api(f"/clips/{clip_id}"), timeout=10).json()
+            clip = requests.get(self.api(f"/clips/{clip_id}"), headers=self.auth,
+                                timeout=10).json()
             if seen is not None:
                 seen.append(clip)
             if clip["status"] in ("ready", "failed"):
@@ -119,9 +149,21 @@ class LiveService:
                 self.proc.kill()
 
 
+PRODUCER, PASSWORD = "producer", "a long enough password"
+
+
+def csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', page)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
 def start_service(data_dir: Path, **env_extra: str) -> LiveService:
     port = free_port()
-    env = {**os.environ, "CAPTIONER_DATA_DIR": str(data_dir), **env_extra}
+    # Tests upload far more than a newsroom would; rate-limit tests set their own limits.
+    env = {**os.environ, "CAPTIONER_DATA_DIR": str(data_dir),
+           "CAPTIONER_UPLOAD_RATE": "10000/minute", "CAPTIONER_LOGIN_RATE": "10000/minute",
+           **env_extra}
     log = (data_dir.parent / f"{data_dir.name}-serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "captioner.cli", "serve", "--port", str(port)],
@@ -133,6 +175,7 @@ def start_service(data_dir: Path, **env_extra: str) -> LiveService:
         assert proc.poll() is None, f"captioner serve exited; see {log.name}"
         try:
             if requests.get(service.api("/clips"), timeout=2).ok:
+                service.token = service.add_producer(PRODUCER, PASSWORD)
                 return service
         except requests.RequestException:
             time.sleep(0.3)

@@ -14,7 +14,14 @@ from web import create_app
 def client(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
     app = create_app({"TESTING": True, "SETTINGS": settings})
+    accounts = app.extensions["accounts"]
+    accounts.add_user("alice", "a long enough password")
+    app.config["TOKEN"] = accounts.create_token("alice")
     return app.test_client()
+
+
+def _auth(client) -> dict[str, str]:
+    return {"Authorization": f"Bearer {client.application.config['TOKEN']}"}
 
 
 def test_every_api_route_is_in_the_openapi_document(client):
@@ -40,7 +47,7 @@ def test_every_api_route_is_in_the_openapi_document(client):
 def test_errors_are_json_with_a_message(client):
     r = client.get("/api/v1/clips/does-not-exist")
     assert r.status_code == 404 and r.get_json()["error"]["message"]
-    r = client.put("/api/v1/clips")
+    r = client.put("/api/v1/clips", headers=_auth(client))
     assert r.status_code == 405 and r.get_json()["error"]["code"]
     r = client.get("/api/v1/clips?limit=0")
     assert r.status_code == 400 and "limit" in r.get_json()["error"]["message"]
@@ -55,6 +62,7 @@ def test_upload_fields_are_checked_before_anything_is_stored(client, fields, sta
     from io import BytesIO
 
     data = {"file": (BytesIO(b"\0" * 100), "clip.mp4"), **fields}
-    r = client.post("/api/v1/clips", data=data, content_type="multipart/form-data")
+    r = client.post("/api/v1/clips", data=data, content_type="multipart/form-data",
+                    headers=_auth(client))
     assert r.status_code == status and words in r.get_json()["error"]["message"]
-    assert client.get("/api/v1/clips").get_json()["count"] == 0
+    assert client.get("/api/v1/clips", headers=_auth(client)).get_json()["count"] == 0

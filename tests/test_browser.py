@@ -13,13 +13,10 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-pytest.importorskip("playwright", reason="pip install -e '.[test]' brings Playwright")
-
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
-
-from captioner.store import Store  # noqa: E402
-from tests.browser_support import (  # noqa: E402
+from captioner.store import Store
+from tests.browser_support import (
     CHROMIUM,
     PageErrors,
     VttCue,
@@ -27,12 +24,13 @@ from tests.browser_support import (  # noqa: E402
     cue_at,
     focused,
     launch,
+    log_in,
     plain,
     screenshot,
     tab_to,
     vtt_cues,
 )
-from tests.conftest import SAMPLES, LiveService  # noqa: E402
+from tests.conftest import SAMPLES, LiveService
 
 pytestmark = [
     pytest.mark.slow,
@@ -74,6 +72,7 @@ def page(browser: Browser, service: LiveService, errors: PageErrors) -> Iterator
     context.set_default_timeout(20_000)
     page = context.new_page()
     errors.watch(page)
+    log_in(page)
     yield page
     context.close()
     assert not errors.unexpected, "errors in the page:\n" + "\n".join(errors.unexpected)
@@ -130,7 +129,7 @@ def video_time(page: Page) -> float:
 
 def captions(service: LiveService, clip: dict[str, Any], at_least: int = 1) -> list[VttCue]:
     """The clip's cues as the API serves them in WebVTT."""
-    r = requests.get(service.url + clip["links"]["vtt"], timeout=10)
+    r = requests.get(service.url + clip["links"]["vtt"], headers=service.auth, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/vtt")
     cues = vtt_cues(r.text)
     assert len(cues) >= at_least, r.text
@@ -171,7 +170,8 @@ def test_upload_with_progress_then_player_turns_ready(
         "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
     })
     clip_id = page.url.rsplit("/", 1)[1]
-    _clips["seed"] = requests.get(service.api(f"/clips/{clip_id}"), timeout=10).json()
+    _clips["seed"] = requests.get(service.api(f"/clips/{clip_id}"), headers=service.auth,
+                                  timeout=10).json()
     expect(page.locator("h1")).to_have_text(SEED_TITLE)
     expect(page.locator(".breaking-label")).to_have_text("Breaking News")
     expect(page.locator("#clock")).to_contain_text("0:00")
@@ -213,6 +213,7 @@ def _clip_list_updates_itself(browser: Browser, service: LiveService, clip_id: s
         page = context.new_page()
         errors = PageErrors()
         errors.watch(page)
+        log_in(page)
         page.goto("/")
         row = page.locator(f'tr[data-id="{clip_id}"]')
         expect(row.locator(".title a")).to_have_text(SEED_TITLE)
@@ -275,6 +276,7 @@ def test_upload_form_works_without_javascript(browser: Browser, service: LiveSer
     context = browser.new_context(base_url=service.url, java_script_enabled=False)
     try:
         page = context.new_page()
+        log_in(page)
         notes = tmp_path / "notes.mp4"
         notes.write_text("not a video at all\n")
         page.goto("/upload")
@@ -390,7 +392,8 @@ def test_keyboard_only(page: Page, service: LiveService) -> None:
     page.wait_for_url("**/clips/*", timeout=60_000)
     wait_until_ready(page)
     clip = requests.get(service.url + page.evaluate("document.getElementById('story')"
-                                                    ".dataset.api"), timeout=10).json()
+                                                    ".dataset.api"), headers=service.auth,
+                        timeout=10).json()
     cues = captions(service, clip)
 
     page.locator("body").focus()

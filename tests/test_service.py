@@ -152,7 +152,8 @@ def test_bad_uploads_get_clear_4xx_and_leave_nothing(live_service, bad_files, ca
     path, status, words = bad_files[case]
     before = _footprint(live_service)
     with path.open("rb") as f:
-        r = requests.post(live_service.api("/clips"), files={"file": (path.name, f)}, timeout=30)
+        r = requests.post(live_service.api("/clips"), files={"file": (path.name, f)},
+                          headers=live_service.auth, timeout=30)
     assert r.status_code == status, r.text
     assert words in r.json()["error"]["message"]
     assert _footprint(live_service) == before
@@ -160,21 +161,24 @@ def test_bad_uploads_get_clear_4xx_and_leave_nothing(live_service, bad_files, ca
 
 def test_missing_file_field_and_too_big(live_service, tmp_path):
     before = _footprint(live_service)
-    r = requests.post(live_service.api("/clips"), data={"title": "no file"}, timeout=10)
+    r = requests.post(live_service.api("/clips"), data={"title": "no file"},
+                      headers=live_service.auth, timeout=10)
     assert r.status_code == 400 and "file" in r.json()["error"]["message"]
     small = start_service(tmp_path / "small", CAPTIONER_MAX_UPLOAD_BYTES="50000")
     try:
         with (SAMPLES / "late-audio.mp4").open("rb") as f:
-            r = requests.post(small.api("/clips"), files={"file": ("big.mp4", f)}, timeout=30)
+            r = requests.post(small.api("/clips"), files={"file": ("big.mp4", f)},
+                              headers=small.auth, timeout=30)
         assert r.status_code == 413 and "limit" in r.json()["error"]["message"]
-        assert requests.get(small.api("/clips"), timeout=10).json()["count"] == 0
+        assert requests.get(small.api("/clips"), headers=small.auth,
+                            timeout=10).json()["count"] == 0
     finally:
         small.stop()
     assert _footprint(live_service) == before
 
 
 def _footprint(service: LiveService) -> tuple[int, int, int]:
-    clips = requests.get(service.api("/clips"), timeout=10).json()["count"]
+    clips = requests.get(service.api("/clips"), headers=service.auth, timeout=10).json()["count"]
     folders = len(list((service.data_dir / "clips").iterdir()))
     incoming = service.data_dir / "incoming"
     leftovers = len(list(incoming.iterdir())) if incoming.exists() else 0
@@ -186,7 +190,9 @@ def test_unknown_clip_and_delete(live_service):
     assert r.status_code == 404 and "nope" in r.json()["error"]["message"]
     clip = live_service.upload(SAMPLES / "late-audio.mp4", title="to delete")
     live_service.wait_ready(clip["id"])
-    assert requests.delete(live_service.api(f"/clips/{clip['id']}"), timeout=10).status_code == 204
+    r = requests.delete(live_service.api(f"/clips/{clip['id']}"), headers=live_service.auth,
+                        timeout=10)
+    assert r.status_code == 204
     assert requests.get(live_service.api(f"/clips/{clip['id']}"), timeout=10).status_code == 404
     assert not (live_service.data_dir / "clips" / clip["id"]).exists()
 
@@ -195,14 +201,17 @@ def test_unknown_clip_and_delete(live_service):
 def test_bad_uploads_through_the_form_page(live_service, bad_files, case):
     """The no-JS form path answers with the upload page, the message and a 4xx."""
     before = _footprint(live_service)
+    session, csrf = live_service.login_session()
     if case == "missing":
-        r = requests.post(live_service.url + "/upload", data={"title": "x"}, timeout=30)
+        r = session.post(live_service.url + "/upload", data={"title": "x", "csrf_token": csrf},
+                         timeout=30)
         status, words = 400, "No file"
     else:
         path, status, words = bad_files[case]
         with path.open("rb") as f:
-            r = requests.post(live_service.url + "/upload", files={"file": (path.name, f)},
-                              data={"title": "kept title"}, timeout=30, allow_redirects=False)
+            r = session.post(live_service.url + "/upload", files={"file": (path.name, f)},
+                             data={"title": "kept title", "csrf_token": csrf}, timeout=30,
+                             allow_redirects=False)
         assert 'value="kept title"' in r.text, "the form keeps what the producer typed"
     assert r.status_code == status
     alert = re.search(r'role="alert">([^<]*)<', r.text)
@@ -213,9 +222,12 @@ def test_bad_uploads_through_the_form_page(live_service, bad_files, case):
 def test_too_big_through_the_form_page(tmp_path):
     small = start_service(tmp_path / "small", CAPTIONER_MAX_UPLOAD_BYTES="50000")
     try:
+        session, csrf = small.login_session()
         with (SAMPLES / "late-audio.mp4").open("rb") as f:
-            r = requests.post(small.url + "/upload", files={"file": ("big.mp4", f)}, timeout=30)
+            r = session.post(small.url + "/upload", files={"file": ("big.mp4", f)},
+                             data={"csrf_token": csrf}, timeout=30)
         assert r.status_code == 413 and "too large" in r.text
-        assert requests.get(small.api("/clips"), timeout=10).json()["count"] == 0
+        assert requests.get(small.api("/clips"), headers=small.auth,
+                            timeout=10).json()["count"] == 0
     finally:
         small.stop()

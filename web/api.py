@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
 from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
-from web.uploads import UploadError, accept_upload
+from web.auth import (
+    limiter,
+    owned_or_403,
+    producer_key,
+    producer_required,
+    viewer_id,
+    visible_or_404,
+)
+from web.uploads import UploadError, accept_upload, check_title
 
 bp = Blueprint("api", __name__)
 MIME = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
@@ -47,6 +55,7 @@ def clip_json(clip: Clip) -> dict:
         "progress": round(clip.progress, 4),
         "cue_count": clip.cue_count,
         "error": clip.error,
+        "published": clip.published,
         "language": clip.detected_language or clip.language,
         "duration": round(clip.duration, 3),
         "created_at": clip.created_at.isoformat() + "Z",
@@ -64,18 +73,22 @@ def _playable_now(clip: Clip) -> bool:
 
 
 def _clip_or_404(clip_id: str) -> Clip:
-    clip = _store().get(clip_id)
-    if clip is None:
-        abort(404, description=f"no clip {clip_id!r}")
-    return clip
+    return visible_or_404(_store().get(clip_id), clip_id)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 @bp.post("/clips")
+@producer_required
+@limiter.limit(lambda: current_app.config["SETTINGS"].upload_rate, key_func=producer_key)
 def create_clip() -> Response:
     form = request.form
     try:
         clip = accept_upload(request.files.get("file"), form.get("title", ""),
-                             form.get("language", ""), form.get("glossary", ""))
+                             form.get("language", ""), form.get("glossary", ""),
+                             publish=_truthy(form.get("publish", "")))
     except UploadError as exc:
         return error(exc.status, exc.code, exc.message)
     response = jsonify(clip_json(clip))
@@ -90,7 +103,8 @@ def list_clips() -> Response:
     offset = request.args.get("offset", 0, type=int)
     if not (1 <= limit <= 500) or offset < 0:
         return error(400, "bad_paging", "limit must be 1..500 and offset >= 0")
-    clips = _store().list(limit=limit, offset=offset, query=request.args.get("q"))
+    clips = _store().list(limit=limit, offset=offset, query=request.args.get("q"),
+                          viewer=viewer_id())
     return jsonify(clips=[clip_json(c) for c in clips], count=len(clips))
 
 
@@ -99,10 +113,33 @@ def get_clip(clip_id: str) -> Response:
     return jsonify(clip_json(_clip_or_404(clip_id)))
 
 
+@bp.patch("/clips/<clip_id>")
+@producer_required
+def update_clip(clip_id: str) -> Response:
+    """Publish or unpublish, retitle: ``{"published": true, "title": "..."}``."""
+    clip = owned_or_403(_store().get(clip_id), clip_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.keys() <= {"published", "title"} or not body:
+        return error(400, "bad_body", 'send JSON with "published" (true/false) and/or "title"')
+    changes: dict[str, object] = {}
+    if "published" in body:
+        if not isinstance(body["published"], bool):
+            return error(400, "bad_body", '"published" must be true or false')
+        changes["published"] = body["published"]
+    if "title" in body:
+        try:
+            changes["title"] = check_title(str(body["title"]), clip.title)
+        except UploadError as exc:
+            return error(exc.status, exc.code, exc.message)
+    _store().set(clip.id, **changes)
+    return jsonify(clip_json(_store().get(clip.id)))
+
+
 @bp.delete("/clips/<clip_id>")
+@producer_required
 def delete_clip(clip_id: str) -> Response:
-    if not _store().delete(clip_id):
-        return error(404, "not_found", f"no clip {clip_id!r}")
+    owned_or_403(_store().get(clip_id), clip_id)
+    _store().delete(clip_id)
     return Response(status=204)
 
 

@@ -7,6 +7,7 @@ import mimetypes
 from flask import Blueprint, Response, abort, current_app, send_file
 
 from captioner.store import READY, Store
+from web.auth import can_view
 
 bp = Blueprint("media", __name__)
 
@@ -15,7 +16,7 @@ bp = Blueprint("media", __name__)
 def clip_media(clip_id: str) -> Response:
     store: Store = current_app.extensions["store"]
     clip = store.get(clip_id)
-    if clip is None or clip.status != READY or not clip.web_file:
+    if clip is None or not can_view(clip) or clip.status != READY or not clip.web_file:
         abort(404, description="No media source currently available")
     path = store.clip_dir(clip.id) / clip.web_file
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

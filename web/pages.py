@@ -7,13 +7,21 @@ the scripts in ``static/`` only enhance it: live progress, upload progress, capt
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from captioner.config import Settings
 from captioner.models import KNOWN
 from captioner.store import Store
 from web.api import clip_json
+from web.auth import (
+    can_view,
+    is_owner,
+    limiter,
+    owned_or_403,
+    producer_key,
+    producer_required,
+    viewer_id,
+)
 from web.uploads import UploadError, accept_upload, human_size
 
 bp = Blueprint("pages", __name__)
@@ -67,30 +75,31 @@ def _words() -> dict[str, object]:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html", clips=_store().list())
+    return render_template("index.html", clips=_store().list(viewer=viewer_id()))
 
 
 @bp.get("/upload")
+@producer_required
 def upload_form() -> tuple[str, int]:
-    return _upload_page()
+    return upload_page()
 
 
 @bp.post("/upload")
+@producer_required
+@limiter.limit(lambda: current_app.config["SETTINGS"].upload_rate, key_func=producer_key)
 def upload() -> Response | tuple[str, int]:
     """The form's no-JS path: the same checks as ``POST /api/v1/clips`` (web.uploads)."""
-    try:
-        form, files = request.form, request.files
-    except RequestEntityTooLarge:
-        return _upload_page(f"The file is too large: the limit is {human_size(_max_bytes())}.", 413)
+    form, files = request.form, request.files  # too large: web._too_large answers
     values = {k: form.get(k, "") for k in FIELDS}
+    publish = form.get("publish", "")
     try:
-        clip = accept_upload(files.get("file"), **values)
+        clip = accept_upload(files.get("file"), **values, publish=bool(publish))
     except UploadError as exc:
-        return _upload_page(_sentence(exc.message), exc.status, values)
+        return upload_page(_sentence(exc.message), exc.status, {**values, "publish": publish})
     return redirect(url_for("pages.player", clip_id=clip.id), code=303)
 
 
-def _upload_page(
+def upload_page(
     error: str | None = None, status: int = 200, values: dict[str, str] | None = None
 ) -> tuple[str, int]:
     page = render_template(
@@ -129,7 +138,7 @@ def _sentence(message: str) -> str:
 @bp.get("/clips/<clip_id>")
 def player(clip_id: str) -> str:
     clip = _store().get(clip_id)
-    if clip is None:
+    if clip is None or not can_view(clip):
         abort(404)
     data = clip_json(clip)
     language = data["language"] or "en"
@@ -139,7 +148,16 @@ def player(clip_id: str) -> str:
         links=data["links"],
         language=language,
         language_name=dict(LANGUAGES).get(language, language),
+        owner=is_owner(clip),
     )
+
+
+@bp.post("/clips/<clip_id>/publish")
+@producer_required
+def publish(clip_id: str) -> Response:
+    clip = owned_or_403(_store().get(clip_id), clip_id)
+    _store().set(clip.id, published=request.form.get("published") == "true")
+    return redirect(url_for("pages.player", clip_id=clip.id), code=303)
 
 
 @bp.errorhandler(404)

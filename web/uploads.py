@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery import Celery
 from flask import current_app
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from captioner import media
@@ -37,13 +38,13 @@ class UploadError(Exception):
 
 
 def accept_upload(file: FileStorage | None, title: str = "", language: str = "",
-                  glossary: str = "") -> Clip:
+                  glossary: str = "", publish: bool = False) -> Clip:
     """Validate and store one upload; return the queued clip. Raises UploadError."""
     if file is None or not file.filename:
         raise UploadError(400, "missing_file", "no file: send the clip in the 'file' field")
     store: Store = current_app.extensions["store"]
     settings: Settings = current_app.config["SETTINGS"]
-    title = _check_title(title, file.filename)
+    title = check_title(title, Path(file.filename).stem)
     language = _check_language(language, settings.model)
     if len(glossary) > MAX_GLOSSARY:
         raise UploadError(400, "glossary_too_long",
@@ -51,7 +52,11 @@ def accept_upload(file: FileStorage | None, title: str = "", language: str = "",
     incoming = _save_incoming(file, store.data_dir / "incoming")
     try:
         info = _probe(incoming, settings)
-        clip = _record(store, incoming, info, title, file.filename, language, glossary)
+        clip = _record(store, incoming, info, Clip(
+            title=title, original_name=Path(file.filename).name[:MAX_TITLE],
+            language=language or None, glossary=glossary, published=publish,
+            owner_id=current_user.id, duration=info.duration,
+        ))
     finally:
         incoming.unlink(missing_ok=True)
     enqueue(clip.id)
@@ -67,10 +72,11 @@ def enqueue(clip_id: str) -> None:
         current_app.logger.warning("broker unavailable; clip %s waits for the sweep", clip_id)
 
 
-def _check_title(title: str, filename: str) -> str:
+def check_title(title: str, fallback: str) -> str:
+    """One line of plain text; ``fallback`` (the file's name) when empty."""
     title = " ".join((title or "").split())
     if not title:
-        title = " ".join(Path(filename).stem.replace("_", " ").split()) or "Untitled clip"
+        title = " ".join(fallback.replace("_", " ").split()) or "Untitled clip"
     if len(title) > MAX_TITLE:
         raise UploadError(400, "title_too_long",
                           f"the title has {len(title)} characters; keep it to {MAX_TITLE}")
@@ -117,20 +123,16 @@ def _probe(path: Path, settings: Settings) -> media.MediaInfo:
     return info
 
 
-def _record(store: Store, incoming: Path, info: media.MediaInfo, title: str, filename: str,
-            language: str, glossary: str) -> Clip:
+def _record(store: Store, incoming: Path, info: media.MediaInfo, clip: Clip) -> Clip:
     clip_id = store.new_clip_id()
     folder = store.clip_dir(clip_id)
     folder.mkdir(parents=True)
     name = f"original.{_extension(info)}"
     os.replace(incoming, folder / name)
     _fsync_dir(folder)
+    clip.id, clip.media_file = clip_id, name
     try:
-        return store.add(Clip(
-            id=clip_id, title=title, original_name=Path(filename).name[:MAX_TITLE],
-            media_file=name, language=language or None, glossary=glossary,
-            duration=info.duration,
-        ))
+        return store.add(clip)
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)  # no half-made clip without a row
         raise

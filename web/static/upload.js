@@ -95,6 +95,7 @@ form.addEventListener("submit", (event) => {
   const xhr = new XMLHttpRequest();
   xhr.open("POST", form.dataset.api);
   xhr.setRequestHeader("Accept", "application/json");
+  xhr.setRequestHeader("X-CSRFToken", form.elements.csrf_token.value);
   xhr.responseType = "text";
   xhr.upload.addEventListener("progress", (e) => {
     if (e.lengthComputable) setProgress(e.loaded / e.total);
