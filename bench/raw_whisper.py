@@ -1,8 +1,8 @@
 """The "raw model" baseline: faster-whisper with our exact settings, one VTT cue per segment.
 
 No caption rules, no invented-text filter, no audio-offset handling: what a user gets by calling
-``WhisperModel.transcribe`` themselves with the options we use. The decoding options are taken
-from ``captioner.transcribe`` itself (recorded from the call it makes), so they cannot drift.
+faster-whisper themselves with the options we use. The decoding options come from
+``captioner.transcribe.decode_options`` itself, so they cannot drift.
 
     python bench/raw_whisper.py CLIP OUT.vtt [--model tiny.en] [--stages STAGES.json]
 """
@@ -13,37 +13,13 @@ import argparse
 import json
 import time
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-import numpy as np
+from faster_whisper import BatchedInferencePipeline
 
 from captioner import formats, models
 from captioner.config import Settings
 from captioner.results import Cue
-from captioner.transcribe import TranscribeOptions, load_model, transcribe
-
-
-class _Recorder:
-    """Stands in for WhisperModel to capture the keyword arguments our code passes it."""
-
-    def __init__(self, multilingual: bool) -> None:
-        self.model = SimpleNamespace(is_multilingual=multilingual)
-        self.kwargs: dict[str, Any] = {}
-
-    def transcribe(self, _audio: Any, **kwargs: Any) -> tuple[list, Any]:
-        self.kwargs = kwargs
-        return [], SimpleNamespace(language=kwargs.get("language") or "", language_probability=1.0)
-
-
-def our_transcribe_kwargs(multilingual: bool, options: TranscribeOptions) -> dict[str, Any]:
-    """The exact ``model.transcribe`` keyword arguments that captioner.transcribe uses."""
-    recorder = _Recorder(multilingual)
-    silence = np.zeros(16_000, dtype=np.float32)
-    list(transcribe(recorder, silence, options))  # type: ignore[arg-type]
-    if not recorder.kwargs:
-        raise RuntimeError("captioner.transcribe did not call model.transcribe")
-    return recorder.kwargs
+from captioner.transcribe import TranscribeOptions, decode_options, load_model
 
 
 def main() -> None:
@@ -62,9 +38,11 @@ def main() -> None:
     loaded = time.perf_counter()
 
     options = TranscribeOptions(beam_size=settings.beam_size)
-    kwargs = our_transcribe_kwargs(model.model.is_multilingual, options)
-    print(f"model.transcribe options: {kwargs}", flush=True)
-    segments, _info = model.transcribe(str(args.clip), **kwargs)
+    language = None if model.model.is_multilingual else "en"
+    kwargs = decode_options(options, language)  # the very options captioner.transcribe uses
+    engine = BatchedInferencePipeline(model) if options.batch_size > 0 else model
+    print(f"{type(engine).__name__}.transcribe options: {kwargs}", flush=True)
+    segments, _info = engine.transcribe(str(args.clip), **kwargs)
     cues = [Cue(s.start, s.end, [s.text.strip()]) for s in segments if s.text.strip()]
     transcribed = time.perf_counter()
 

@@ -37,14 +37,11 @@ def caption_cmd(clip: Path, out: Path | None, fmt: str, model: str | None, langu
                 glossary: Path | None, beam_size: int | None) -> None:
     """Caption CLIP and write VTT/SRT/JSON/TXT files."""
     settings = Settings.from_env()
-    options = CaptionOptions(
+    options = settings.caption_options(
         model=model or settings.model,
         language=language,
         glossary=parse_glossary(glossary.read_text(encoding="utf-8")) if glossary else (),
         beam_size=beam_size or settings.beam_size,
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
     )
     fmts = formats.FORMATS if fmt == "all" else (fmt,)
     try:

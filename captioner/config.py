@@ -32,6 +32,7 @@ class Settings:
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: let CTranslate2 pick (all cores)
     beam_size: int = 5
+    batch_size: int = 8  # VAD chunks decoded together (faster-whisper batched); 0: one by one
     broker_url: str = ""  # empty: filesystem broker in the data dir
     database_url: str = ""  # empty: SQLite in the data dir
     max_upload_bytes: int = 2 * 1024**3
@@ -45,6 +46,15 @@ class Settings:
     login_rate: str = "10/minute"  # per client address, Flask-Limiter syntax
     upload_rate: str = "60/hour"
     ratelimit_storage: str = ""  # empty: the Redis broker when there is one, else in memory
+
+    def caption_options(self, **overrides: object):
+        """CaptionOptions for the model and decoding settings configured here."""
+        from captioner.pipeline import CaptionOptions  # the library depends on config, not back
+
+        base = {"model": self.model, "beam_size": self.beam_size, "batch_size": self.batch_size,
+                "device": self.device, "compute_type": self.compute_type,
+                "cpu_threads": self.cpu_threads}
+        return CaptionOptions(**{**base, **overrides})
 
     @property
     def broker(self) -> str:
@@ -68,6 +78,7 @@ class Settings:
             compute_type=_env("COMPUTE_TYPE", d.compute_type),
             cpu_threads=int(_env("CPU_THREADS", str(d.cpu_threads))),
             beam_size=int(_env("BEAM_SIZE", str(d.beam_size))),
+            batch_size=int(_env("BATCH_SIZE", str(d.batch_size))),
             broker_url=_env("BROKER_URL", d.broker_url),
             database_url=_env("DATABASE_URL", d.database_url),
             max_upload_bytes=int(_env("MAX_UPLOAD_BYTES", str(d.max_upload_bytes))),

@@ -5,6 +5,7 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 
 from __future__ import annotations
 
+import gzip
 import html
 import io
 import json
@@ -112,10 +113,16 @@ def render(fmt: str, transcript: Transcript, cues: Sequence[Cue], **meta: Any) -
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def write_atomic(path: Path, text: str, gzipped: bool = False) -> None:
+    """Write ``path`` (and ``path.gz`` when asked) so readers see the old or the new file."""
+    data = text.encode("utf-8")
+    copies = [(path, data)]
+    if gzipped:  # compressed once here, not on every request
+        copies.append((path.with_name(path.name + ".gz"), gzip.compress(data, mtime=0)))
+    for target, payload in copies:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)
 
 
 def write_files(

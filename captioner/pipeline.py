@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from captioner import media, models
+from captioner import audio, media, models
 from captioner.glossary import Glossary
 from captioner.results import Cue, Segment, Transcript
 from captioner.segment import CaptionStyle, segment
@@ -27,6 +27,8 @@ class CaptionOptions:
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = 0
+    batch_size: int = 8  # 0: sequential decoding
+    piece_s: float = audio.PIECE_S  # audio decoded and held at once
     style: CaptionStyle = field(default_factory=CaptionStyle)
 
 
@@ -65,27 +67,23 @@ def caption(
     clock = _Clock()
     report(Progress("probe", 0.0, []))
     info = media.probe(path)
-    audio = media.extract_audio(info)
-    clock.lap("audio")
-
     model_dir = models.resolve(options.model, cache_dir)
     model = load_model(str(model_dir), options.device, options.compute_type, options.cpu_threads)
     clock.lap("load")
 
     language = LanguageInfo(options.language or "", 1.0)
-
-    def keep_language(found: LanguageInfo) -> None:
-        nonlocal language
-        language = found
-
     segments: list[Segment] = []
-    opts = TranscribeOptions(language=options.language, beam_size=options.beam_size)
     glossary = Glossary(options.glossary)
-    for seg in transcribe(model, audio, opts, info.audio_start, keep_language):
-        segments.append(glossary.apply(seg))
-        done = (seg.end - info.audio_start) * media.SAMPLE_RATE / max(len(audio), 1)
-        report(Progress("transcribe", min(1.0, done), segments))
-    del audio  # the largest object here; free it before segmenting
+    heard = max(info.duration - info.audio_start, 1e-6)
+    # Audio arrives in pieces (minutes each), so memory stays flat however long the clip.
+    for piece in audio.pieces(info, options.piece_s):
+        opts = TranscribeOptions(language=options.language or language.language or None,
+                                 beam_size=options.beam_size, batch_size=options.batch_size)
+        offset = info.audio_start + piece.start
+        for seg in transcribe(model, piece.samples, opts, offset, _keep(language)):
+            segments.append(glossary.apply(seg))
+            done = (seg.end - info.audio_start) / heard
+            report(Progress("transcribe", min(1.0, done), segments))
     clock.lap("transcribe")
 
     transcript = Transcript(language.language, language.probability, info.duration, segments)
@@ -93,6 +91,16 @@ def caption(
     clock.lap("segment")
     report(Progress("done", 1.0, segments))
     return CaptionResult(info, transcript, cues, options.model, clock.laps)
+
+
+def _keep(language: LanguageInfo):
+    """Remember the first detected language; later pieces are decoded in it."""
+
+    def keep(found: LanguageInfo) -> None:
+        if not language.language:
+            language.language, language.probability = found.language, found.probability
+
+    return keep
 
 
 class _Clock:

@@ -102,6 +102,13 @@ def test_caption_files_have_etags_and_all_formats(live_service):
     again = requests.get(live_service.url + links["vtt"], timeout=10,
                          headers={"If-None-Match": vtt.headers["ETag"]})
     assert again.status_code == 304
+    packed = requests.get(live_service.url + links["vtt"], timeout=10,
+                          headers={"Accept-Encoding": "gzip"})
+    plain = requests.get(live_service.url + links["vtt"], timeout=10,
+                         headers={"Accept-Encoding": "identity"})
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.text == plain.text
+    assert "Content-Encoding" not in plain.headers
+    assert int(packed.headers["Content-Length"]) < int(plain.headers["Content-Length"])
     srt = requests.get(live_service.url + links["srt"], timeout=10)
     assert srt.ok and " --> " in srt.text and srt.text.startswith("1\n")
     doc = requests.get(live_service.url + links["json"], timeout=10).json()

@@ -160,8 +160,13 @@ def clip_file(clip_id: str, name: str) -> Response:
 
 
 def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
-    response = send_file(path, conditional=True, etag=True, max_age=0)
+    packed = path.with_name(path.name + ".gz")
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "") and packed.exists()
+    response = send_file(packed if gzipped else path, conditional=True, etag=True, max_age=0)
     response.headers["Content-Type"] = MIME[fmt]  # exact: Flask would add a second charset
+    response.headers["Vary"] = "Accept-Encoding"
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
     response.headers["Access-Control-Allow-Origin"] = "*"  # other players may load captions
     response.headers["Access-Control-Expose-Headers"] = "ETag, X-Captions-Complete"
     response.headers["X-Captions-Complete"] = "true" if complete else "false"

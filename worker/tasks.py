@@ -61,18 +61,14 @@ def process_clip(clip_id: str) -> str:
 
 def _run(store: Store, settings: Settings, clip: Clip) -> None:
     folder = store.clip_dir(clip.id)
-    options = CaptionOptions(
-        model=settings.model, language=clip.language or None,
-        glossary=parse_glossary(clip.glossary), beam_size=settings.beam_size,
-        device=settings.device, compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
-    )
+    options = settings.caption_options(language=clip.language or None,
+                                       glossary=parse_glossary(clip.glossary))
     partial = _PartialWriter(store, clip.id, folder / PARTIAL_VTT, options)
     result = caption(folder / clip.media_file, options, settings.cache_dir, partial)
     meta = {"model": result.model, "clip_id": clip.id, "title": clip.title}
     for fmt, name in OUTPUT_NAMES.items():
         text = formats.render(fmt, result.transcript, result.cues, **meta)
-        formats.write_atomic(folder / name, text)
+        formats.write_atomic(folder / name, text, gzipped=True)
     store.heartbeat(clip.id, stage="captions ready", progress=1.0, cue_count=len(result.cues),
                     detected_language=result.transcript.language, duration=result.media.duration,
                     captions_version=clip.captions_version + 1)

@@ -1,0 +1,97 @@
+"""Audio as a stream of pieces, so a 3-hour clip never sits in memory whole.
+
+ffmpeg decodes to 16 kHz mono float32 on a pipe; pieces of about ``piece_s`` seconds are cut
+at the quietest half-second near their end, so no word is split between two pieces.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import ffmpeg
+import numpy as np
+
+from captioner.errors import MediaError
+from captioner.media import SAFE_INPUT_OPTIONS, SAMPLE_RATE, MediaInfo, ffmpeg_binary
+
+PIECE_S = 600.0  # ~38 MB of samples in memory at once
+SEARCH_S = 20.0  # where to look for a quiet cut before the end of a piece
+QUIET_WINDOW_S = 0.5
+
+
+@dataclass(frozen=True)
+class Piece:
+    start: float  # seconds from the first audio sample
+    samples: np.ndarray
+
+
+def pieces(info: MediaInfo, piece_s: float = PIECE_S) -> Iterator[Piece]:
+    """Decode ``info``'s first audio stream and yield it in pieces, in order."""
+    if not info.has_audio:
+        raise MediaError(f"{info.path.name}: the clip has no audio stream to caption", "no_audio")
+    with tempfile.TemporaryFile() as errors:
+        proc = _start(info, errors)
+        try:
+            yield from _cut(proc.stdout, int(piece_s * SAMPLE_RATE))
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines()
+            raise MediaError(f"{info.path.name}: could not decode the audio "
+                             f"({lines[-1] if lines else f'ffmpeg exit {code}'})", "undecodable")
+
+
+def _start(info: MediaInfo, errors) -> subprocess.Popen:
+    args = (
+        ffmpeg.input(str(info.path), **SAFE_INPUT_OPTIONS)
+        .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE,
+                map="0:a:0", af="aresample=async=1", vn=None, sn=None, dn=None)
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+        .compile(cmd=ffmpeg_binary())
+    )
+    # stderr goes to a file: a pipe nobody reads while stdout drains could fill and stall ffmpeg
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+
+
+def _cut(pipe, piece_len: int) -> Iterator[Piece]:
+    carry = np.zeros(0, dtype=np.float32)
+    start = 0
+    while True:
+        data = _read(pipe, (piece_len - len(carry)) * 4)
+        block = np.concatenate([carry, np.frombuffer(data, dtype=np.float32)])
+        if len(block) < piece_len:  # the end of the stream
+            if len(block):
+                yield Piece(start / SAMPLE_RATE, block)
+            return
+        cut = quiet_point(block, int(SEARCH_S * SAMPLE_RATE))
+        yield Piece(start / SAMPLE_RATE, block[:cut])
+        start += cut
+        carry = block[cut:].copy()
+
+
+def _read(pipe, size: int) -> bytes:
+    chunks, got = [], 0
+    while got < size:
+        chunk = pipe.read(size - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    data = b"".join(chunks)
+    return data[: len(data) - len(data) % 4]
+
+
+def quiet_point(block: np.ndarray, search: int) -> int:
+    """Index of the middle of the quietest half-second in the last ``search`` samples."""
+    window = int(QUIET_WINDOW_S * SAMPLE_RATE)
+    tail = block[max(0, len(block) - search):]
+    if len(tail) < 2 * window:
+        return len(block)
+    power = np.concatenate([[0.0], np.cumsum(tail.astype(np.float64) ** 2)])
+    energy = power[window:] - power[:-window]  # sum over each half-second window
+    return len(block) - len(tail) + int(np.argmin(energy)) + window // 2
