@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from captioner.accounts import Accounts
 from captioner.config import Settings
 from captioner.store import Store
 
@@ -30,7 +31,9 @@ def commands(host: str, port: int, web_workers: int, concurrency: int) -> list[l
 
 def run(settings: Settings, host: str, port: int, web_workers: int, concurrency: int,
         echo=print) -> int:
-    Store(settings.database_url, settings.data_dir)  # schema first, before processes race
+    store = Store(settings.database_url, settings.data_dir)  # schema first, before the race
+    if not Accounts(store).users():
+        echo("No producer accounts yet: add one with `captioner users add NAME` to upload.")
     env = {**os.environ, "CAPTIONER_DATA_DIR": str(settings.data_dir)}
     procs = [subprocess.Popen(cmd, env=env) for cmd in commands(host, port, web_workers,
                                                                  concurrency)]

@@ -13,7 +13,9 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-from captioner import formats, media
+from celery.signals import worker_process_init
+
+from captioner import formats, media, models
 from captioner.config import Settings
 from captioner.errors import CaptionerError
 from captioner.glossary import parse_glossary
@@ -21,6 +23,7 @@ from captioner.pipeline import CaptionOptions, Progress, caption
 from captioner.results import Cue
 from captioner.segment import segment
 from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
+from captioner.transcribe import load_model
 from worker.app import app
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,17 @@ def get_store() -> Store:
 
 def _settings() -> Settings:
     return app.conf.captioner_settings
+
+
+@worker_process_init.connect
+def _warm_up(**_kw: object) -> None:
+    """Load the model when the worker process starts, not when the first clip waits for it."""
+    settings = _settings()
+    try:
+        model_dir = models.resolve(settings.model, settings.cache_dir)
+        load_model(str(model_dir), settings.device, settings.compute_type, settings.cpu_threads)
+    except CaptionerError:
+        log.exception("model not ready; clips will fail with the reason until it is installed")
 
 
 @app.task(name="captioner.process_clip", acks_late=True, reject_on_worker_lost=True)
