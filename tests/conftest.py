@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -212,3 +214,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server in a temp dir (run as the postgres user: it refuses root)."""
+    pg_bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    # Not under pytest's root-only tmp tree: the postgres user must be able to reach it.
+    folder = Path(tempfile.mkdtemp(prefix="captioner-pg-"))
+    port = free_port()
+
+    def as_postgres(*args: str) -> None:
+        cmd = [str(pg_bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            shutil.chown(folder, "postgres")
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+    as_postgres("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+    as_postgres("pg_ctl", "-D", str(folder / "data"), "-l", str(folder / "log"), "-w", "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    as_postgres("pg_ctl", "-D", str(folder / "data"), "-m", "fast", "stop")
+    shutil.rmtree(folder, ignore_errors=True)

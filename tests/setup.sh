@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need=()
-for cmd_pkg in ffmpeg:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm; do
+for cmd_pkg in ffmpeg:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
+               /usr/lib/postgresql/15/bin/initdb:postgresql; do
   command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || need+=("${cmd_pkg##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

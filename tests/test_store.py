@@ -6,15 +6,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete
 
 from captioner.store import FAILED, PROCESSING, QUEUED, Clip, Store, now
 
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    return Store("", tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> Store:
+    """The same tests on the embedded SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return Store("", tmp_path)
+    store = Store(request.getfixturevalue("postgres_url"), tmp_path)
+    with store.session() as s:  # each test starts from empty tables
+        s.execute(delete(Clip))
+    return store
 
 
 def _clip(store: Store, **fields) -> str:
