@@ -18,6 +18,7 @@ from captioner.errors import MediaError
 from captioner.media import SAFE_INPUT_OPTIONS, SAMPLE_RATE, MediaInfo, ffmpeg_binary
 
 PIECE_S = 600.0  # ~38 MB of samples in memory at once
+FIRST_PIECE_S = 45.0  # a short first piece puts the first captions out within seconds
 SEARCH_S = 20.0  # where to look for a quiet cut before the end of a piece
 QUIET_WINDOW_S = 0.5
 
@@ -28,14 +29,16 @@ class Piece:
     samples: np.ndarray
 
 
-def pieces(info: MediaInfo, piece_s: float = PIECE_S) -> Iterator[Piece]:
+def pieces(info: MediaInfo, piece_s: float = PIECE_S,
+           first_s: float = FIRST_PIECE_S) -> Iterator[Piece]:
     """Decode ``info``'s first audio stream and yield it in pieces, in order."""
     if not info.has_audio:
         raise MediaError(f"{info.path.name}: the clip has no audio stream to caption", "no_audio")
     with tempfile.TemporaryFile() as errors:
         proc = _start(info, errors)
         try:
-            yield from _cut(proc.stdout, int(piece_s * SAMPLE_RATE))
+            yield from _cut(proc.stdout, int(min(first_s, piece_s) * SAMPLE_RATE),
+                            int(piece_s * SAMPLE_RATE))
         finally:
             proc.stdout.close()
             code = proc.wait()
@@ -58,21 +61,21 @@ def _start(info: MediaInfo, errors) -> subprocess.Popen:
     return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
 
 
-def _cut(pipe, piece_len: int) -> Iterator[Piece]:
+def _cut(pipe, first_len: int, piece_len: int) -> Iterator[Piece]:
     carry = np.zeros(0, dtype=np.float32)
-    start = 0
+    start, size = 0, first_len
     while True:
-        data = _read(pipe, (piece_len - len(carry)) * 4)
+        data = _read(pipe, max(size - len(carry), 0) * 4)
         block = np.concatenate([carry, np.frombuffer(data, dtype=np.float32)])
-        if len(block) < piece_len:  # the end of the stream
+        if len(block) < size:  # the end of the stream
             if len(block):
                 yield Piece(start / SAMPLE_RATE, block)
             return
-        cut = quiet_point(block, int(SEARCH_S * SAMPLE_RATE))
+        cut = quiet_point(block, min(int(SEARCH_S * SAMPLE_RATE), len(block) // 2))
         yield Piece(start / SAMPLE_RATE, block[:cut])
         start += cut
         carry = block[cut:].copy()
-
+        size = piece_len
 
 def _read(pipe, size: int) -> bytes:
     chunks, got = [], 0

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
+from web import file_cache
 from web.auth import (
     limiter,
     owned_or_403,
@@ -145,7 +155,8 @@ def delete_clip(clip_id: str) -> Response:
 
 @bp.get("/clips/<clip_id>/<any(" + ", ".join(ROUTE_FORMAT) + "):name>")
 def clip_file(clip_id: str, name: str) -> Response:
-    clip = _clip_or_404(clip_id)
+    """The hot read path: one indexed lookup, then the file from a per-process cache."""
+    clip = visible_or_404(_store().lookup(clip_id), clip_id)
     fmt = ROUTE_FORMAT[name]
     folder = _store().clip_dir(clip.id)
     if clip.status == READY:
@@ -162,7 +173,12 @@ def clip_file(clip_id: str, name: str) -> Response:
 def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
     packed = path.with_name(path.name + ".gz")
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "") and packed.exists()
-    response = send_file(packed if gzipped else path, conditional=True, etag=True, max_age=0)
+    try:
+        body, etag = file_cache.read(packed if gzipped else path)
+    except FileNotFoundError:
+        abort(404, description="the caption file is gone (the clip was deleted)")
+    response = Response(body, mimetype=MIME[fmt])
+    response.set_etag(etag)
     response.headers["Content-Type"] = MIME[fmt]  # exact: Flask would add a second charset
     response.headers["Vary"] = "Accept-Encoding"
     if gzipped:
@@ -171,7 +187,7 @@ def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
     response.headers["Access-Control-Expose-Headers"] = "ETag, X-Captions-Complete"
     response.headers["X-Captions-Complete"] = "true" if complete else "false"
     response.headers["Cache-Control"] = "no-cache" if complete else "no-store"
-    return response
+    return response.make_conditional(request)
 
 
 @bp.get("/openapi.json")

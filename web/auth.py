@@ -58,6 +58,12 @@ def init_app(app: Flask, accounts: Accounts) -> None:
     app.register_blueprint(bp)
 
 
+@limiter.request_filter
+def _reads_are_not_limited() -> bool:
+    # Limits guard login and upload (POST); skipping reads keeps the caption hot path cheap.
+    return request.method in ("GET", "HEAD", "OPTIONS")
+
+
 def _accounts() -> Accounts:
     return current_app.extensions["accounts"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -28,7 +29,8 @@ MAX_GLOSSARY = 5000
 EXTENSIONS = {"mov,mp4,m4a,3gp,3g2,mj2": "mp4", "matroska,webm": "mkv", "mp3": "mp3",
               "wav": "wav", "ogg": "ogg", "flac": "flac", "avi": "avi", "mpegts": "ts"}
 STATUS_FOR_MEDIA_ERROR = {"empty": 400, "missing": 400, "no_audio": 422, "undecodable": 422,
-                          "too_long": 413, "not_media": 415}
+                          "picture_too_large": 422, "limit": 422, "too_long": 413,
+                          "not_media": 415, "unsupported": 415}
 
 
 class UploadError(Exception):
@@ -44,16 +46,20 @@ def accept_upload(file: FileStorage | None, title: str = "", language: str = "",
         raise UploadError(400, "missing_file", "no file: send the clip in the 'file' field")
     store: Store = current_app.extensions["store"]
     settings: Settings = current_app.config["SETTINGS"]
-    title = check_title(title, Path(file.filename).stem)
+    # The user's file name is only ever text (a default title, a note), never a path.
+    name = _plain(Path(file.filename).name)[:MAX_TITLE]
+    title = check_title(title, Path(name).stem)
     language = _check_language(language, settings.model)
     if len(glossary) > MAX_GLOSSARY:
         raise UploadError(400, "glossary_too_long",
                           f"the glossary is over {MAX_GLOSSARY} characters")
+    if _controls(glossary, allowed="\t\n\r"):
+        raise UploadError(400, "bad_glossary", "the glossary contains control characters")
     incoming = _save_incoming(file, store.data_dir / "incoming")
     try:
         info = _probe(incoming, settings)
         clip = _record(store, incoming, info, Clip(
-            title=title, original_name=Path(file.filename).name[:MAX_TITLE],
+            title=title, original_name=name,
             language=language or None, glossary=glossary, published=publish,
             owner_id=current_user.id, duration=info.duration,
         ))
@@ -76,11 +82,24 @@ def check_title(title: str, fallback: str) -> str:
     """One line of plain text; ``fallback`` (the file's name) when empty."""
     title = " ".join((title or "").split())
     if not title:
-        title = " ".join(fallback.replace("_", " ").split()) or "Untitled clip"
+        title = " ".join(fallback.replace("_", " ").split())[:MAX_TITLE] or "Untitled clip"
     if len(title) > MAX_TITLE:
         raise UploadError(400, "title_too_long",
                           f"the title has {len(title)} characters; keep it to {MAX_TITLE}")
+    if _controls(title):
+        # NUL and escape codes: PostgreSQL refuses NUL, terminals and logs obey escapes.
+        raise UploadError(400, "bad_title", "the title contains control characters; send "
+                          "plain text")
     return title
+
+
+def _controls(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def _plain(text: str) -> str:
+    """``text`` without control characters (kept for display only)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cc")
 
 
 def _check_language(language: str, model: str) -> str:
@@ -118,9 +137,18 @@ def _probe(path: Path, settings: Settings) -> media.MediaInfo:
         message = str(exc).removeprefix(f"{path.name}: ")
         raise UploadError(STATUS_FOR_MEDIA_ERROR.get(exc.kind, 415), exc.kind, message) from exc
     if info.duration > settings.max_duration_s:
-        raise UploadError(413, "too_long", f"the clip lasts {info.duration / 3600:.1f} h; the "
-                          f"limit is {settings.max_duration_s / 3600:.1f} h")
+        raise UploadError(413, "too_long", f"the clip lasts {_span(info.duration)}; the "
+                          f"limit is {_span(settings.max_duration_s)}")
     return info
+
+
+def _span(seconds: float) -> str:
+    """``20 -> "20 s"``, ``185 -> "3 min 5 s"``, ``10800 -> "3 h"``: durations as people say."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((hours, "h"), (minutes, "min"), (secs, "s")) if n]
+    return " ".join(parts) or f"{seconds:.1f} s"
 
 
 def _record(store: Store, incoming: Path, info: media.MediaInfo, clip: Clip) -> Clip:
