@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the captioner package, run from anywhere without installing
 SAMPLES = ROOT / "samples"
 SEED = SAMPLES / "seed-news.mp4"
 PY = sys.executable
@@ -162,9 +163,13 @@ class Procs:
     started: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None,
-              cwd: Path = ROOT) -> subprocess.Popen:
+              cwd: Path | None = None) -> subprocess.Popen:
+        """Runs in the scratch folder (PYTHONPATH finds the code), so what a process writes
+        to its working directory (kombu's filesystem ``control/`` folder) stays out of the
+        repository."""
         logfile = (self.folder / f"{name}.log").open("ab")
-        proc = subprocess.Popen(cmd, env=env or service_env(self.folder / "data"), cwd=cwd,
+        proc = subprocess.Popen(cmd, env=env or service_env(self.folder / "data"),
+                                cwd=cwd or self.folder,
                                 stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
         logfile.close()
         proc.name = name  # type: ignore[attr-defined]
@@ -334,6 +339,12 @@ class Client:
     def status(self, clip_id: str) -> dict:
         return self.session.get(self.api(f"/clips/{clip_id}"), headers=self.auth,
                                 timeout=30).json()
+
+    def list_clips(self, limit: int = 500) -> list[dict]:
+        r = self.session.get(self.api("/clips"), params={"limit": limit}, headers=self.auth,
+                             timeout=30)
+        r.raise_for_status()
+        return r.json()["clips"]
 
     def wait_ready(self, clip_id: str, timeout: float = 3600, every: float = 0.1) -> float:
         """Poll until the clip is ready; returns the monotonic time it was first seen ready."""

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import harness
 
-sys.path.insert(0, str(harness.ROOT))
-
 RSS_LIMIT_MIB = 1.5 * 1024  # issue 5: a 3 h clip captions with peak worker RSS under 1.5 GiB
 
 
