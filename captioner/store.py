@@ -223,6 +223,16 @@ class Store:
             )
             return result.rowcount == 1
 
+    def finish(self, clip_id: str, attempt: int, **fields: object) -> bool:
+        """Final state, written only if this run still holds the clip (no newer claim)."""
+        with self.session() as s:
+            result = s.execute(
+                update(Clip)
+                .where(Clip.id == clip_id, Clip.attempts == attempt, Clip.status == PROCESSING)
+                .values(updated_at=now(), **fields)
+            )
+            return result.rowcount == 1
+
     def heartbeat(self, clip_id: str, **fields: object) -> None:
         self.set(clip_id, heartbeat_at=now(), **fields)
 

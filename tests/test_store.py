@@ -69,3 +69,12 @@ def test_delete_removes_row_and_folder(store):
     assert store.delete(clip_id) and store.get(clip_id) is None
     assert not store.clip_dir(clip_id).exists()
     assert not store.delete(clip_id)
+
+
+def test_only_the_current_attempt_may_finish(store):
+    clip_id = _clip(store)
+    assert store.claim(clip_id, MINUTE)
+    assert not store.finish(clip_id, attempt=0, status="ready"), "a superseded run"
+    assert store.finish(clip_id, attempt=1, status="ready")
+    assert not store.finish(clip_id, attempt=1, status="failed"), "already finished"
+    assert store.get(clip_id).status == "ready"

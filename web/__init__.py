@@ -34,6 +34,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _secret_key(settings)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimits)
+    # If Redis (broker and limit counts) is down, count in memory: uploads must still land.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     store = Store(settings.database_url, settings.data_dir)
     app.extensions["store"] = store
     auth.init_app(app, Accounts(store))

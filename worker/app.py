@@ -9,12 +9,14 @@ from captioner.config import Settings
 
 def _filesystem_options(settings: Settings) -> dict[str, object]:
     folder = settings.data_dir / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        # kombu's default is ./control, relative to wherever the process was started.
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.5,
     }

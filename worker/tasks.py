@@ -44,6 +44,11 @@ def _settings() -> Settings:
 @worker_process_init.connect
 def _warm_up(**_kw: object) -> None:
     """Load the model when the worker process starts, not when the first clip waits for it."""
+    if get_store.cache_info().currsize:
+        # A pool child forked after the parent's recovery sweep opened the database (a child
+        # replacing one that died): never use the parent's pooled connections, and never
+        # close them from here either (SQLAlchemy's advice for engines across fork).
+        get_store().engine.dispose(close=False)
     settings = _settings()
     try:
         model_dir = models.resolve(settings.model, settings.cache_dir)
@@ -56,25 +61,32 @@ def _warm_up(**_kw: object) -> None:
 def process_clip(clip_id: str) -> str:
     store, settings = get_store(), _settings()
     if not store.claim(clip_id, timedelta(seconds=settings.stale_after_s), settings.max_attempts):
-        return "skipped"  # finished, gone, or a live worker has it
+        log.info("clip %s skipped: finished, gone, or a live worker has it", clip_id)
+        return "skipped"
     clip = store.get(clip_id)
     assert clip is not None
-    with _Heartbeat(store, clip_id):
+    outcome = "ready"
+    # Beat well inside the staleness window, or the sweep takes a live clip for a dead one.
+    with _Heartbeat(store, clip_id, min(HEARTBEAT_S, settings.stale_after_s / 3)):
         try:
             _run(store, settings, clip)
         except CaptionerError as exc:
-            store.set(clip_id, status=FAILED, stage="failed", error=str(exc))
-            return "failed"
+            store.finish(clip_id, clip.attempts, status=FAILED, stage="failed", error=str(exc))
+            outcome = "failed"
         except Exception as exc:  # noqa: BLE001 - record why, then let Celery log it
             log.exception("clip %s failed", clip_id)
-            store.set(clip_id, status=FAILED, stage="failed",
-                      error=f"internal error while captioning ({type(exc).__name__}): {exc}")
-            return "failed"
-    return "ready"
+            store.finish(clip_id, clip.attempts, status=FAILED, stage="failed",
+                         error=f"internal error while captioning ({type(exc).__name__}): {exc}")
+            outcome = "failed"
+    log.info("clip %s finished: %s (attempt %d)", clip_id, outcome, clip.attempts)
+    return outcome
 
 
 def _run(store: Store, settings: Settings, clip: Clip) -> None:
     folder = store.clip_dir(clip.id)
+    # Temp files of a run that was killed mid-write; the claim makes this run the only one.
+    for leftover in folder.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
     options = settings.caption_options(language=clip.language or None,
                                        glossary=parse_glossary(clip.glossary))
     partial = _PartialWriter(store, clip.id, folder / PARTIAL_VTT, options)
@@ -88,7 +100,10 @@ def _run(store: Store, settings: Settings, clip: Clip) -> None:
                     captions_version=clip.captions_version + 1)
     web_file = _playable_file(result.media, folder)
     (folder / PARTIAL_VTT).unlink(missing_ok=True)
-    store.set(clip.id, status=READY, stage="ready", web_file=web_file, error=None)
+    # A run that stalled past the stale time and was taken over must not overwrite the newer one.
+    if not store.finish(clip.id, clip.attempts, status=READY, stage="ready", web_file=web_file,
+                        error=None):
+        log.warning("clip %s: a newer attempt took over; this run's result is dropped", clip.id)
 
 
 def _playable_file(info: media.MediaInfo, folder: Path) -> str:
@@ -128,14 +143,18 @@ class _PartialWriter:
 class _Heartbeat:
     """Beats while the clip runs, also through long quiet stages (audio decode, rendition)."""
 
-    def __init__(self, store: Store, clip_id: str) -> None:
-        self.store, self.clip_id = store, clip_id
+    def __init__(self, store: Store, clip_id: str, every_s: float = HEARTBEAT_S) -> None:
+        self.store, self.clip_id, self.every_s = store, clip_id, every_s
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
-        while not self.stop.wait(HEARTBEAT_S):
-            self.store.heartbeat(self.clip_id)
+        while not self.stop.wait(self.every_s):
+            try:
+                self.store.heartbeat(self.clip_id)
+            except Exception:  # noqa: BLE001 - a locked or restarting database: beat again
+                # If this thread died, the live clip would go stale and run twice.
+                log.exception("heartbeat for clip %s failed; trying again", self.clip_id)
 
     def __enter__(self) -> _Heartbeat:
         self.thread.start()
