@@ -18,7 +18,9 @@ from captioner.errors import MediaError
 from captioner.media import SAFE_INPUT_OPTIONS, SAMPLE_RATE, MediaInfo, ffmpeg_binary
 
 PIECE_S = 600.0  # ~38 MB of samples in memory at once
-FIRST_PIECE_S = 45.0  # a short first piece puts the first captions out within seconds
+# A short first piece would put the first captions out sooner, but splits the batched
+# decoder's work: on the 3-min sample it cost 24% more wall time (ours / raw 1.24 vs 0.98).
+FIRST_PIECE_S = PIECE_S
 SEARCH_S = 20.0  # where to look for a quiet cut before the end of a piece
 QUIET_WINDOW_S = 0.5
 
