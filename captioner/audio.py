@@ -6,6 +6,8 @@ at the quietest half-second near their end, so no word is split between two piec
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +17,13 @@ import ffmpeg
 import numpy as np
 
 from captioner.errors import MediaError
-from captioner.media import SAFE_INPUT_OPTIONS, SAMPLE_RATE, MediaInfo, ffmpeg_binary
+from captioner.media import (
+    SAFE_INPUT_OPTIONS,
+    SAMPLE_RATE,
+    MediaInfo,
+    ffmpeg_binary,
+    ffmpeg_process_limits,
+)
 
 PIECE_S = 600.0  # ~38 MB of samples in memory at once
 # A short first piece would put the first captions out sooner, but splits the batched
@@ -23,6 +31,7 @@ PIECE_S = 600.0  # ~38 MB of samples in memory at once
 FIRST_PIECE_S = PIECE_S
 SEARCH_S = 20.0  # where to look for a quiet cut before the end of a piece
 QUIET_WINDOW_S = 0.5
+STALL_S = 120.0  # ffmpeg producing no audio for this long is stopped
 
 
 @dataclass(frozen=True)
@@ -38,10 +47,13 @@ def pieces(info: MediaInfo, piece_s: float = PIECE_S,
         raise MediaError(f"{info.path.name}: the clip has no audio stream to caption", "no_audio")
     with tempfile.TemporaryFile() as errors:
         proc = _start(info, errors)
+        reader = _Reader(proc.stdout.fileno(), info.path.name)
         try:
-            yield from _cut(proc.stdout, int(min(first_s, piece_s) * SAMPLE_RATE),
+            yield from _cut(reader, int(min(first_s, piece_s) * SAMPLE_RATE),
                             int(piece_s * SAMPLE_RATE))
         finally:
+            if reader.stalled:
+                proc.kill()
             proc.stdout.close()
             code = proc.wait()
         if code != 0:
@@ -60,14 +72,15 @@ def _start(info: MediaInfo, errors) -> subprocess.Popen:
         .compile(cmd=ffmpeg_binary())
     )
     # stderr goes to a file: a pipe nobody reads while stdout drains could fill and stall ffmpeg
-    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
+                            **ffmpeg_process_limits())
 
 
-def _cut(pipe, first_len: int, piece_len: int) -> Iterator[Piece]:
+def _cut(pipe: _Reader, first_len: int, piece_len: int) -> Iterator[Piece]:
     carry = np.zeros(0, dtype=np.float32)
     start, size = 0, first_len
     while True:
-        data = _read(pipe, max(size - len(carry), 0) * 4)
+        data = pipe.read(max(size - len(carry), 0) * 4)
         block = np.concatenate([carry, np.frombuffer(data, dtype=np.float32)])
         if len(block) < size:  # the end of the stream
             if len(block):
@@ -79,16 +92,29 @@ def _cut(pipe, first_len: int, piece_len: int) -> Iterator[Piece]:
         carry = block[cut:].copy()
         size = piece_len
 
-def _read(pipe, size: int) -> bytes:
-    chunks, got = [], 0
-    while got < size:
-        chunk = pipe.read(size - got)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    data = b"".join(chunks)
-    return data[: len(data) - len(data) % 4]
+class _Reader:
+    """Reads ffmpeg's output; a decoder that goes silent this long is stopped, not waited on.
+
+    ffmpeg blocks while the model works on a piece, so a wall-time limit would punish a slow
+    model; what must never happen is a worker waiting forever on a hostile file.
+    """
+
+    def __init__(self, fd: int, name: str) -> None:
+        self.fd, self.name, self.stalled = fd, name, False
+
+    def read(self, size: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < size:
+            ready, _, _ = select.select([self.fd], [], [], STALL_S)
+            if not ready:
+                self.stalled = True
+                raise MediaError(f"{self.name}: decoding the audio stalled for {STALL_S:.0f} s; "
+                                 "the file is damaged or hostile", "limit")
+            chunk = os.read(self.fd, min(size - len(buf), 1 << 20))
+            if not chunk:
+                break
+            buf += chunk
+        return bytes(buf[: len(buf) - len(buf) % 4])
 
 
 def quiet_point(block: np.ndarray, search: int) -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from captioner import audio, media
+from captioner.errors import MediaError
 from captioner.evaluate import cues_text, word_error_rate
 from captioner.pipeline import caption
 from captioner.segment import check
@@ -39,3 +43,13 @@ def test_captions_across_piece_boundaries_lose_nothing(cache_dir, seed_ref):
     result = caption(SAMPLES / "seed-news.mp4", options, cache_dir)
     assert check(result.cues, result.transcript.words, duration=result.media.duration) == []
     assert word_error_rate(seed_ref.text, cues_text(result.cues)) <= 0.20
+
+
+def test_a_decoder_that_goes_silent_is_stopped(monkeypatch, tmp_path):
+    """A real ffmpeg that produces no audio for a while (reading a FIFO nobody writes)."""
+    fifo = tmp_path / "stuck.wav"
+    os.mkfifo(fifo)
+    info = media.MediaInfo(fifo, "wav", 10.0, "pcm_s16le", None, 0.0)
+    monkeypatch.setattr(audio, "STALL_S", 1.0)
+    with pytest.raises(MediaError, match="stalled"):
+        list(audio.pieces(info))
