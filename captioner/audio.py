@@ -13,14 +13,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import ffmpeg
 import numpy as np
 
 from captioner.errors import MediaError
 from captioner.media import (
-    SAFE_INPUT_OPTIONS,
     SAMPLE_RATE,
     MediaInfo,
+    audio_graph,
     ffmpeg_binary,
     ffmpeg_process_limits,
 )
@@ -64,13 +63,7 @@ def pieces(info: MediaInfo, piece_s: float = PIECE_S,
 
 
 def _start(info: MediaInfo, errors) -> subprocess.Popen:
-    args = (
-        ffmpeg.input(str(info.path), **SAFE_INPUT_OPTIONS)
-        .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE,
-                map="0:a:0", af="aresample=async=1", vn=None, sn=None, dn=None)
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-        .compile(cmd=ffmpeg_binary())
-    )
+    args = audio_graph(info).compile(cmd=ffmpeg_binary())
     # stderr goes to a file: a pipe nobody reads while stdout drains could fill and stall ffmpeg
     return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
                             **ffmpeg_process_limits())

@@ -245,6 +245,16 @@ def _time_limit(info: MediaInfo, base: float, per_second: float) -> float:
     return base + per_second * (info.duration or UNKNOWN_DURATION_S)
 
 
+def audio_graph(info: MediaInfo) -> ffmpeg.nodes.OutputStream:
+    """ffmpeg: the first audio stream as 16 kHz mono float32 on stdout."""
+    return (
+        ffmpeg.input(str(info.path), **SAFE_INPUT_OPTIONS)
+        .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE,
+                map="0:a:0", af="aresample=async=1", vn=None, sn=None, dn=None)
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+    )
+
+
 def extract_audio(info: MediaInfo) -> np.ndarray:
     """Decode the first audio stream to 16 kHz mono float32 in [-1, 1].
 
@@ -255,15 +265,8 @@ def extract_audio(info: MediaInfo) -> np.ndarray:
         raise MediaError(
             f"{info.path.name}: the clip has no audio stream to caption", "no_audio"
         )
-    stream = (
-        ffmpeg.input(str(info.path), **SAFE_INPUT_OPTIONS)
-        .output(
-            "pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE,
-            map="0:a:0", af="aresample=async=1", vn=None, sn=None, dn=None,
-        )
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-    )
-    out = run_ffmpeg(stream, info, "decoding the audio", _time_limit(info, AUDIO_TIME_BASE_S, 1))
+    out = run_ffmpeg(audio_graph(info), info, "decoding the audio",
+                     _time_limit(info, AUDIO_TIME_BASE_S, 1))
     audio = np.frombuffer(out, dtype=np.float32)
     if audio.size == 0:
         raise MediaError(f"{info.path.name}: the audio stream holds no samples", "no_audio")
