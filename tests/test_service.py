@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -38,14 +39,8 @@ def _check_seed_vtt(service: LiveService, clip: dict, ref) -> dict:
 def test_seed_sample_end_to_end_embedded(live_service, seed_ref):
     clip = live_service.upload(SAMPLES / "seed-news.mp4", title="US, Russia At Odds on Ukraine")
     assert clip["status"] == "queued" and clip["links"]["media"] is None
-    seen: list[dict] = []
-    done = live_service.wait_ready(clip["id"], seen=seen)
+    done = live_service.wait_ready(clip["id"])
     assert done["status"] == "ready", done
-    # Progress was saved while it ran: rising percent and cues found so far.
-    working = [c for c in seen if c["status"] == "processing" and c["cue_count"] > 0]
-    assert working and 0 < working[0]["progress"] < 1, [(c["stage"], c["progress"]) for c in seen]
-    progress = [c["progress"] for c in seen]
-    assert progress == sorted(progress)
     assert abs(done["duration"] - seed_ref.duration) < 0.5 and done["cue_count"] > 40
     print("embedded broker:", _check_seed_vtt(live_service, done, seed_ref))
 
@@ -61,11 +56,27 @@ def test_seed_sample_end_to_end_on_redis(redis_url, tmp_path, seed_ref):
         service.stop()
 
 
-def test_captions_found_so_far_are_readable_while_in_work(live_service):
-    clip = live_service.upload(SAMPLES / "seed-news.mp4", title="partial")
-    partial = None
+@pytest.fixture(scope="module")
+def streaming_service(tmp_path_factory) -> Iterator[LiveService]:
+    """Sequential decoding: segments arrive one by one, so progress moves in small steps.
+
+    With the default batched decoding a 3-min clip arrives in one batch at the end (only
+    clips longer than one 10-min audio piece show progress between pieces).
+    """
+    service = start_service(tmp_path_factory.mktemp("streaming") / "data",
+                            CAPTIONER_BATCH_SIZE="0")
+    yield service
+    service.stop()
+
+
+def test_progress_and_captions_found_so_far_while_in_work(streaming_service):
+    service = streaming_service
+    clip = service.upload(SAMPLES / "seed-news.mp4", title="partial")
+    partial, seen = None, []
     while partial is None:
-        r = requests.get(live_service.url + clip["links"]["vtt"], timeout=10)
+        seen.append(requests.get(service.api(f"/clips/{clip['id']}"), headers=service.auth,
+                                 timeout=10).json())
+        r = requests.get(service.url + clip["links"]["vtt"], timeout=10)
         if r.status_code == 200 and r.headers["X-Captions-Complete"] == "false":
             partial = r.text
         elif r.status_code == 200:
@@ -75,8 +86,13 @@ def test_captions_found_so_far_are_readable_while_in_work(live_service):
             time.sleep(0.2)
     assert w3c_parse(partial)["errors"] == [] and formats.read_vtt(partial)
     assert r.headers["Cache-Control"] == "no-store"
-    done = live_service.wait_ready(clip["id"])
-    final = requests.get(live_service.url + done["links"]["vtt"], timeout=10)
+    done = service.wait_ready(clip["id"], seen=seen)
+    # Progress was saved while it ran: rising percent and cues found so far.
+    working = [c for c in seen if c["status"] == "processing" and c["cue_count"] > 0]
+    assert working and 0 < working[0]["progress"] < 1, [(c["stage"], c["progress"]) for c in seen]
+    progress = [c["progress"] for c in seen]
+    assert progress == sorted(progress)
+    final = requests.get(service.url + done["links"]["vtt"], timeout=10)
     assert final.headers["X-Captions-Complete"] == "true"
     assert len(formats.read_vtt(final.text)) >= len(formats.read_vtt(partial))
 
