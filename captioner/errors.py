@@ -13,7 +13,9 @@ class MediaError(CaptionerError):
 
     def __init__(self, message: str, kind: str = "not_media") -> None:
         super().__init__(message)
-        self.kind = kind  # missing, empty, not_media, no_audio, undecodable, too_long
+        # missing, empty, not_media, unsupported, no_audio, undecodable, too_long,
+        # picture_too_large, limit
+        self.kind = kind
 
 
 class ModelNotFoundError(CaptionerError):

@@ -106,11 +106,20 @@ def _run(store: Store, settings: Settings, clip: Clip) -> None:
         log.warning("clip %s: a newer attempt took over; this run's result is dropped", clip.id)
 
 
-def _playable_file(info: media.MediaInfo, folder: Path) -> str:
+def _playable_file(info: media.MediaInfo, folder: Path) -> str | None:
+    """The file the player gets; None when no playable copy can be made.
+
+    Captions are already written by then: a video ffmpeg cannot re-encode must not throw
+    them away. The player then says "No media source currently available".
+    """
     if media.is_browser_playable(info):
         return info.path.name
     target = folder / "web.mp4"
-    media.make_web_rendition(info, target)
+    try:
+        media.make_web_rendition(info, target)
+    except CaptionerError:
+        log.warning("clip in %s: no playable copy could be made", folder.name, exc_info=True)
+        return None
     return target.name
 
 
