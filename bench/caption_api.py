@@ -6,7 +6,10 @@ turn with ``wrk --latency`` (``--connections`` concurrent connections, same dura
 
 - ``python -m http.server`` serving that folder (reference),
 - nginx serving that folder from a config of its own in a temp dir (reference, if installed),
-- ours: gunicorn ``web:create_app()`` (gthread) with each of ``--web-workers`` processes.
+- ours: gunicorn ``web:create_app()`` (gthread), each ``--web-workers`` count with each
+  ``--web-threads`` count. Published caption files are answered by ``CaptionFastPath`` (plain
+  WSGI, one indexed lookup, the file from memory); threads share one GIL per process, so on
+  2 cores one thread per process gives the shortest tail (see bench/README.md).
 
 Per server: requests/s, p50 and p99 latency for a plain GET, a conditional GET with the ETag it
 sent (304 path) and a GET with ``Accept-Encoding: gzip``, each only where the server answers
@@ -14,12 +17,13 @@ that way. Headline: ours / reference ratios measured in the same run; the issue'
 >= 1,000 requests/s with p99 < 50 ms at 64 connections. wrk runs on the same machine, so it
 competes with the server for the CPUs; that holds for the references too.
 
-    .venv/bin/python bench/caption_api.py [--duration 10] [--web-workers 2,3,4]
+    .venv/bin/python bench/caption_api.py [--duration 10] [--web-workers 2,3] [--web-threads 1,4]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -278,16 +282,18 @@ def ratio_lines(servers: list[Server]) -> list[str]:
 
 
 def target_lines(servers: list[Server], connections: int) -> list[str]:
+    """The verdict for the configuration whose worst case (GET, 304, gzip) has the lowest p99."""
     ours = [s for s in servers if not s.reference and "GET" in s.loads]
     if not ours:
         return []
-    best = max(ours, key=lambda s: s.loads["GET"].rps)
-    load = best.loads["GET"]
-    ok = load.rps >= TARGET_RPS and load.p99_ms < TARGET_P99_MS and load.bad == 0
-    lines = ["", f"best of ours: {best.name}: {load.rps:.0f} requests/s "
-             f"({load.rps / TARGET_RPS:.2f} of the {TARGET_RPS:.0f} target), p99 "
-             f"{load.p99_ms:.1f} ms ({load.p99_ms / TARGET_P99_MS:.2f} of the {TARGET_P99_MS:.0f} "
-             f"ms limit) at {connections} connections: {harness.verdict(ok)}"]
+    best = min(ours, key=lambda s: max(load.p99_ms for load in s.loads.values()))
+    lines = ["", f"best of ours: {best.name} (lowest worst-case p99) at {connections} connections"]
+    for case, load in best.loads.items():
+        ok = load.rps >= TARGET_RPS and load.p99_ms < TARGET_P99_MS and load.bad == 0
+        lines.append(f"  {case:<4} {load.rps:6.0f} requests/s ({load.rps / TARGET_RPS:.2f} of the "
+                     f"{TARGET_RPS:.0f} target), p99 {load.p99_ms:5.1f} ms "
+                     f"({load.p99_ms / TARGET_P99_MS:.2f} of the {TARGET_P99_MS:.0f} ms limit): "
+                     f"{harness.verdict(ok)}")
     missing = [case for case in ("304", "gzip") if case not in best.loads]
     if missing:
         lines.append(f"ours does not answer: {', '.join(missing)} "
@@ -303,13 +309,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2,
                         help="seconds of unrecorded load per server first (default 2)")
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--web-workers", default="2,3,4", help="gunicorn worker counts")
-    parser.add_argument("--web-threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--web-workers", default="2,3", help="gunicorn worker counts")
+    parser.add_argument("--web-threads", default="1,4",
+                        help="gthread threads per worker, each tried with each worker count")
     parser.add_argument("--no-nginx", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="keep data and logs here")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     args.web_workers = [int(x) for x in args.web_workers.split(",")]
+    args.web_threads = [int(x) for x in args.web_threads.split(",")]
     return args
 
 
@@ -329,9 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         nginx = None if args.no_nginx else start_nginx(procs, folder)
         if nginx:
             servers.append(Server("nginx", nginx, True, procs.started[-1].pid))
-        for workers in args.web_workers:
-            name = f"gunicorn {workers}w x {args.web_threads}t"
-            url = harness.start_web(procs, env, workers, args.web_threads, name="web")
+        for workers, threads in itertools.product(args.web_workers, args.web_threads):
+            name = f"gunicorn {workers}w x {threads}t"
+            url = harness.start_web(procs, env, workers, threads, name="web")
             servers.append(Server(f"ours ({name})", url + path, False, procs.started[-1].pid))
             measure(servers[-1], body, args)
             procs.stop(procs.started[-1])

@@ -15,6 +15,7 @@ from captioner.accounts import Accounts
 from captioner.config import Settings
 from captioner.store import Store
 from web import api, auth, media_routes, pages
+from web.caption_files import CaptionFastPath
 from web.uploads import human_size
 from worker.app import make_celery
 
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(media_routes.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.wsgi_app = CaptionFastPath(app.wsgi_app, store)  # published caption files skip Flask
     return app
 
 

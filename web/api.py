@@ -16,8 +16,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from captioner.store import FAILED, OUTPUT_NAMES, PARTIAL_VTT, READY, Clip, Store
-from web import file_cache
+from captioner.store import FAILED, READY, Clip, Store
 from web.auth import (
     limiter,
     owned_or_403,
@@ -26,13 +25,10 @@ from web.auth import (
     viewer_id,
     visible_or_404,
 )
+from web.caption_files import ROUTE_FORMAT, caption_path, file_answer
 from web.uploads import UploadError, accept_upload, check_title
 
 bp = Blueprint("api", __name__)
-MIME = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
-        "json": "application/json", "txt": "text/plain; charset=utf-8"}
-ROUTE_FORMAT = {"captions.vtt": "vtt", "captions.srt": "srt", "transcript.json": "json",
-                "transcript.txt": "txt"}
 
 
 def _store() -> Store:
@@ -155,39 +151,21 @@ def delete_clip(clip_id: str) -> Response:
 
 @bp.get("/clips/<clip_id>/<any(" + ", ".join(ROUTE_FORMAT) + "):name>")
 def clip_file(clip_id: str, name: str) -> Response:
-    """The hot read path: one indexed lookup, then the file from a per-process cache."""
+    """Private clips and the cases with no file; published files are served by CaptionFastPath."""
     clip = visible_or_404(_store().lookup(clip_id), clip_id)
     fmt = ROUTE_FORMAT[name]
-    folder = _store().clip_dir(clip.id)
-    if clip.status == READY:
-        return _caption_response(folder / OUTPUT_NAMES[fmt], fmt, complete=True)
     if clip.status == FAILED:
         return error(409, "failed", f"captioning failed: {clip.error}")
-    partial = folder / PARTIAL_VTT
-    if fmt == "vtt" and partial.exists():
-        return _caption_response(partial, fmt, complete=False)
+    found = caption_path(_store().clip_dir(clip.id), clip.status, fmt)
+    answer = found and file_answer(found[0], fmt, found[1],
+                                   request.headers.get("Accept-Encoding", ""),
+                                   request.headers.get("If-None-Match"))
+    if answer:
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+    if clip.status == READY:
+        abort(404, description="the caption file is gone (the clip was deleted)")
     return error(409, "not_ready", f"captions are not ready yet ({clip.stage}, "
                  f"{clip.progress:.0%} done)")
-
-
-def _caption_response(path: Path, fmt: str, complete: bool) -> Response:
-    packed = path.with_name(path.name + ".gz")
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "") and packed.exists()
-    try:
-        body, etag = file_cache.read(packed if gzipped else path)
-    except FileNotFoundError:
-        abort(404, description="the caption file is gone (the clip was deleted)")
-    response = Response(body, mimetype=MIME[fmt])
-    response.set_etag(etag)
-    response.headers["Content-Type"] = MIME[fmt]  # exact: Flask would add a second charset
-    response.headers["Vary"] = "Accept-Encoding"
-    if gzipped:
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Access-Control-Allow-Origin"] = "*"  # other players may load captions
-    response.headers["Access-Control-Expose-Headers"] = "ETag, X-Captions-Complete"
-    response.headers["X-Captions-Complete"] = "true" if complete else "false"
-    response.headers["Cache-Control"] = "no-cache" if complete else "no-store"
-    return response.make_conditional(request)
 
 
 @bp.get("/openapi.json")
