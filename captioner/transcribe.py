@@ -6,8 +6,8 @@ report progress and save partial results; ``load_model`` keeps one model per pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -67,9 +67,13 @@ def transcribe(
     raw_segments, info = _decode(model, audio, options)
     if on_language:
         on_language(LanguageInfo(info.language, info.language_probability))
+    if options.batch_size > 0:
+        shifted = _redecode_failures(model, audio, raw_segments, options, info.language)
+    else:  # sequential decoding already retries at higher temperatures itself
+        shifted = ((raw, 0.0) for raw in raw_segments)
     previous: Segment | None = None
-    for raw in raw_segments:
-        segment = _to_segment(raw, offset)
+    for raw, shift in shifted:
+        segment = _to_segment(raw, offset + shift)
         if _is_invented(segment, previous, options):
             continue
         floor = previous.words[-1].end if previous else offset
@@ -106,6 +110,55 @@ def _decode(model: WhisperModel, audio: np.ndarray, options: TranscribeOptions):
     if options.batch_size > 0:
         return BatchedInferencePipeline(model).transcribe(audio, **kwargs)
     return model.transcribe(audio, **kwargs)
+
+
+def _failed(raw, options: TranscribeOptions) -> bool:
+    """A batched chunk sequential decoding would have retried at a higher temperature:
+    a loop (the same phrase again and again) or text the model doubts, where it heard speech."""
+    if raw.compression_ratio > options.max_compression_ratio:
+        return True
+    return raw.avg_logprob < options.min_avg_logprob and (
+        raw.no_speech_prob <= options.max_no_speech_prob)
+
+
+def _redecode_failures(model: WhisperModel, audio: np.ndarray, raw_segments: Iterable,
+                       options: TranscribeOptions, language: str | None) -> Iterator[tuple]:
+    """Yield (segment, seconds to add) with failed batched chunks decoded again one by one.
+
+    The batched pipeline decodes at one temperature only, so a chunk that falls into a loop
+    is lost whole (a 30 s hole in a 30-min clip's captions). The audio between the last good
+    word before it and the first good word after it is decoded again sequentially, with the
+    usual temperature fallback, as whisper itself and the peers do for every window.
+    """
+    retry = replace(options, batch_size=0)
+    kwargs = decode_options(retry, language)
+    held_back = False
+    good_end = 0.0
+    for raw in raw_segments:
+        if _failed(raw, options):
+            held_back = True
+            continue
+        if held_back:
+            yield from _decode_span(model, audio, good_end, _first_start(raw), kwargs)
+            held_back = False
+        good_end = raw.words[-1].end if raw.words else raw.end
+        yield raw, 0.0
+    if held_back:
+        yield from _decode_span(model, audio, good_end, len(audio) / SAMPLE_RATE, kwargs)
+
+
+def _first_start(raw) -> float:
+    return raw.words[0].start if raw.words else raw.start
+
+
+def _decode_span(model: WhisperModel, audio: np.ndarray, start: float, end: float,
+                 kwargs: dict[str, object]) -> Iterator[tuple]:
+    span = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+    if len(span) < SAMPLE_RATE // 2:
+        return
+    segments, _info = model.transcribe(span, **kwargs)
+    for raw in segments:
+        yield raw, start
 
 
 def repair_collapsed_words(words: list[Word], floor: float) -> list[Word]:

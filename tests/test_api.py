@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from captioner.config import Settings
 from web import create_app
+from web.uploads import STATUS_FOR_MEDIA_ERROR
 
 
 @pytest.fixture
@@ -42,6 +44,19 @@ def test_every_api_route_is_in_the_openapi_document(client):
         for p in paths:
             served |= {(p, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == documented
+
+
+def test_every_error_code_the_api_can_send_is_documented(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    documented = set(spec["components"]["schemas"]["Error"]["properties"]["error"]
+                     ["properties"]["code"]["x-codes"])
+    web = Path(__file__).parent.parent / "web"
+    source = "\n".join(p.read_text() for p in web.glob("*.py"))
+    sent = set(re.findall(r'(?:error|UploadError)\(\d{3}, "([a-z_]+)"', source))
+    sent |= set(STATUS_FOR_MEDIA_ERROR)
+    sent |= {"too_large", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+             "too_many_requests"}  # Werkzeug's errors, named by http_error
+    assert len(sent) > 20 and sent <= documented, sent - documented
 
 
 def test_errors_are_json_with_a_message(client):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+
+from captioner.media import SAMPLE_RATE
 from captioner.results import Segment, Word
 from captioner.transcribe import (
     TranscribeOptions,
     _is_invented,
+    _redecode_failures,
     _words,
     refine_onsets,
     repair_collapsed_words,
@@ -70,3 +74,43 @@ def test_vad_moves_pause_initial_words_to_the_real_onset():
     assert refined[2] == early[2], "a word with no pause before it keeps Whisper's time"
     late = [Word(15.26, 15.6, "Secretary")]  # the second sentence really starts at 15.028
     assert abs(refine_onsets(late, audio, info.audio_start, floor=14.0)[0].start - 15.028) < 0.05
+
+
+def _chunk(text: str, start: float, end: float, ratio: float = 1.3, logprob: float = -0.2,
+           no_speech: float = 0.1) -> SimpleNamespace:
+    return SimpleNamespace(text=text, start=start, end=end, compression_ratio=ratio,
+                           avg_logprob=logprob, no_speech_prob=no_speech,
+                           words=[_raw(f" {text}", start + 0.5, end - 0.5)])
+
+
+class _SequentialModel:
+    """Stands in for WhisperModel.transcribe: records the audio it is given."""
+
+    def __init__(self) -> None:
+        self.spans: list[float] = []
+
+    def transcribe(self, audio, **kwargs):
+        assert kwargs["word_timestamps"] and "batch_size" not in kwargs
+        self.spans.append(len(audio) / SAMPLE_RATE)
+        return iter([_chunk("again", 0.0, 2.0)]), None
+
+
+def test_a_looping_batched_chunk_is_decoded_again_between_its_good_neighbours():
+    audio = np.zeros(100 * SAMPLE_RATE, dtype=np.float32)
+    model = _SequentialModel()
+    chunks = [_chunk("one", 0, 30), _chunk("loop loop", 30, 60, ratio=5.4),
+              _chunk("doubt", 60, 70, logprob=-1.5), _chunk("two", 70, 90)]
+    out = list(_redecode_failures(model, audio, iter(chunks), TranscribeOptions(), "en"))
+    assert [(raw.text, shift) for raw, shift in out] == [("one", 0.0), ("again", 29.5),
+                                                         ("two", 0.0)]
+    assert model.spans == [70.5 - 29.5]  # from the last good word to the next good word
+
+
+def test_silence_the_model_doubts_is_not_decoded_again_and_a_failed_end_is():
+    audio = np.zeros(100 * SAMPLE_RATE, dtype=np.float32)
+    model = _SequentialModel()
+    chunks = [_chunk("music", 0, 20, logprob=-1.5, no_speech=0.9), _chunk("one", 20, 40),
+              _chunk("loop", 40, 100, ratio=3.0)]
+    out = list(_redecode_failures(model, audio, iter(chunks), TranscribeOptions(), "en"))
+    assert [raw.text for raw, _ in out] == ["music", "one", "again"]  # music: guards drop it
+    assert model.spans == [100 - 39.5]
