@@ -39,6 +39,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
             else {"visibility_timeout": 1800}
         ),
     )
+    if settings.broker == "filesystem://":
+        app.conf.broker_transport = "worker.fs_broker:Transport"  # whole messages only
     app.conf.captioner_settings = settings
     return app
 

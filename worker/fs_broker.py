@@ -1,0 +1,69 @@
+"""kombu's filesystem broker with files that appear whole or not at all.
+
+kombu's own ``_put`` creates the message file empty, then writes it. A worker polling the
+folder can move and read the file in between: it gets no JSON, Celery calls that an
+unrecoverable error and the worker exits (the embedded ``captioner serve`` then stops with
+it), and the message is lost. The exchange table (which queue a message goes to) has the same
+gap when the web process and the worker declare the queue at the same moment.
+
+Here a message is written under a name the reader skips and renamed into place once it is on
+disk, and the exchange table is created whole ("[]") before kombu adds to it under its lock.
+A message file that still holds no JSON (a sender that died mid-write) is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+
+from kombu.transport import filesystem
+from kombu.utils.json import dumps
+
+log = logging.getLogger(__name__)
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue: str, payload: dict, **kwargs: object) -> None:
+        # Same name scheme as kombu (time-ordered), so readers of either kind take it.
+        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = os.path.join(self.data_folder_out, f".{name}.part")  # not "<queue>.msg"
+        try:
+            with open(partial, "wb") as f:
+                f.write(dumps(payload).encode())
+                f.flush()
+                os.fsync(f.fileno())  # a queued clip survives a power cut
+            os.replace(partial, final)
+        except OSError as exc:
+            raise filesystem.ChannelError(f"cannot queue a message in {final!r}") from exc
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        self._create_table(exchange)
+        super()._queue_bind(exchange, routing_key, pattern, queue)
+
+    def _create_table(self, exchange: str) -> None:
+        table = self._exchange_file(exchange)
+        if table.exists():
+            return
+        table.parent.mkdir(parents=True, exist_ok=True)
+        draft = table.with_name(f".{table.name}.{uuid.uuid4().hex}")
+        draft.write_text("[]")
+        try:
+            os.link(draft, table)  # fails if another process made it first: theirs stands
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+
+    def _get(self, queue: str) -> dict:
+        while True:  # each bad file is consumed, so this ends with a message or Empty
+            try:
+                return super()._get(queue)
+            except ValueError as exc:
+                log.warning("skipped a broker message with no JSON in it: %s", exc)
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
