@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,16 @@ def test_missing_file_and_unknown_model(tmp_path):
 def test_english_only_model_refuses_other_language(tmp_path):
     proc = _run("caption", SAMPLES / "late-audio.mp4", "--language", "fr", "-o", tmp_path)
     assert proc.returncode != 0 and "English only" in proc.stderr
+
+
+def test_serve_starts_a_program_again_when_it_exits_and_gives_up_on_one_that_keeps_failing():
+    from captioner import serve
+
+    said: list[str] = []
+    flaky = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    steady = [sys.executable, "-c", "import time; time.sleep(60)"]
+    code = serve.supervise([steady, flaky], dict(os.environ), said.append, poll_s=0.05)
+    assert code == 1
+    restarts = [s for s in said if "starting it again" in s]
+    assert len(restarts) == serve.RESTARTS and "status 3" in restarts[0]
+    assert "stopping captioner" in said[-1]
