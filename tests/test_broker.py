@@ -94,3 +94,15 @@ def test_a_message_is_in_the_queue_folder_only_once_whole(tmp_path, monkeypatch)
         conn.SimpleQueue(fresh_name()).put({"n": 7})
     [(listed, body)] = seen
     assert listed == [] and json.loads(body)["body"]  # nothing to take until it is whole
+
+
+def test_each_data_dir_gets_its_own_binding_in_one_process(tmp_path):
+    name = fresh_name()
+    with connect(tmp_path / "a", fs_broker.Transport) as conn:
+        conn.SimpleQueue(name)  # declared here first: kombu alone would not write it for "b"
+    with connect(tmp_path / "b", fs_broker.Transport) as conn:
+        queue = conn.SimpleQueue(name)
+        queue.put({"n": 2})
+        assert queue.get(timeout=2).payload == {"n": 2}
+    table = json.loads((tmp_path / "b" / "control" / f"{name}.exchange").read_text())
+    assert table == [[name, "", name]]

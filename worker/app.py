@@ -45,4 +45,5 @@ def make_celery(settings: Settings | None = None) -> Celery:
     return app
 
 
+
 app = make_celery()

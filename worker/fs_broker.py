@@ -4,7 +4,8 @@ kombu's own ``_put`` creates the message file empty, then writes it. A worker po
 folder can move and read the file in between: it gets no JSON, Celery calls that an
 unrecoverable error and the worker exits (the embedded ``captioner serve`` then stops with
 it), and the message is lost. The exchange table (which queue a message goes to) has the same
-gap when the web process and the worker declare the queue at the same moment.
+gap when the web process and the worker declare the queue at the same moment, and kombu skips
+writing it at all when another connection of the process declared the queue before.
 
 Here a message is written under a name the reader skips and renamed into place once it is on
 disk, and the exchange table is created whole ("[]") before kombu adds to it under its lock.
@@ -18,7 +19,7 @@ import os
 import time
 import uuid
 
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps
 
 log = logging.getLogger(__name__)
@@ -67,3 +68,11 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    def __init__(self, client: object, **kwargs: object) -> None:
+        super().__init__(client, **kwargs)
+        # kombu shares one record of declared queues among all connections of a process, and
+        # skips writing a binding to disk when the record has it. A connection to another
+        # data dir, or a thread sending while another is still writing the binding, would then
+        # send to no queue. Each connection keeps its own record and writes its own binding.
+        self.state = virtual.BrokerState()
