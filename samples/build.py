@@ -53,6 +53,9 @@ VOICES: dict[str, tuple[str, int]] = {
     "anchor": ("en-us", 40),
     "kerry": ("en-us+m2", 50),
     "lavrov": ("en-gb-x-rp", 40),
+    "presenter": ("en-us+f3", 50),
+    "correspondent": ("en-gb-scotland", 45),
+    "forecaster": ("en-us-nyc", 55),
 }
 
 # Silences on the timeline, in seconds.
@@ -146,6 +149,39 @@ SPEED_RANGE = (150, 170)  # words a minute allowed when fitting the clip to SEED
 
 LATE_TITLE = "Kerry Urges Russian Troop Pullback"
 LATE_STORY: list[Paragraph] = [SEED_STORY[0], SEED_STORY[3]]
+
+# A bulletin of short items in other voices, so WER is not judged on one story and one voice.
+# The items are written for this sample (places are real, the events are not).
+BRIEF_TITLE = "World News Brief"
+BRIEF_SPEED = 165
+BRIEF_STORY: list[Paragraph] = [
+    [("presenter", "Good evening. Here is the world news in brief. Flood waters are rising "
+      "again in eastern Kenya, where two weeks of heavy rain have forced thousands of families "
+      "from their homes.")],
+    [("correspondent", "\"Farmers here waited three years for rain like this. Now the fields "
+      "are green, but the roads to the markets are still under water, and the price of maize "
+      "has doubled in a month,\""),
+     ("presenter", "our correspondent reported from Garissa.")],
+    [("presenter", "The Red Cross says it has flown tents, water filters and medicine to the "
+      "region, and has asked donors for another twelve million dollars to keep clinics open "
+      "until the end of the rainy season.")],
+    [("presenter", "In Europe, transport workers in Portugal held a second day of strikes over "
+      "pay. Trains between Lisbon and Porto were cancelled, and the airport in Lisbon warned "
+      "travellers to expect long delays through the weekend.")],
+    [("presenter", "Scientists in Chile say a new telescope in the Atacama Desert has "
+      "recorded its first images, showing a cluster of young stars about four thousand light "
+      "years from Earth. The observatory will share its data with universities in eleven "
+      "countries.")],
+    [("presenter", "Now the weather, with a look at the storms moving across the central "
+      "United States.")],
+    [("forecaster", "A line of strong thunderstorms will cross Kansas and Missouri tonight, "
+      "with winds of up to seventy miles an hour and the risk of hail. By Thursday morning the "
+      "storms reach the Ohio Valley, and temperatures behind them fall by twenty degrees. The "
+      "weekend looks dry and sunny for most of the country.")],
+    [("presenter", "And finally, the city of Osaka has opened a library that never closes. "
+      "Readers can borrow books at any hour from a machine at the entrance, and more than "
+      "nine hundred people signed up on the first night. That is the news for now.")],
+]
 
 ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep)\.)$")
 
@@ -450,6 +486,10 @@ def main() -> None:
         summary = write_clip("late-audio", LATE_TITLE, LATE_STORY, late, LATE_AUDIO_OFFSET,
                              workdir)
         print(f"late-audio.mp4: espeak-ng -s {LATE_SPEED}, {len(late.sentences)} sentences, "
+              f"{summary}")
+        brief = build_timeline(BRIEF_STORY, BRIEF_SPEED, workdir)
+        summary = write_clip("world-brief", BRIEF_TITLE, BRIEF_STORY, brief, 0.0, workdir)
+        print(f"world-brief.mp4: espeak-ng -s {BRIEF_SPEED}, {len(brief.sentences)} sentences, "
               f"{summary}")
 
 
