@@ -51,6 +51,11 @@ def late_result(cache_dir: Path) -> CaptionResult:
 
 
 @pytest.fixture(scope="session")
+def brief_result(cache_dir: Path) -> CaptionResult:
+    return _caption_sample("world-brief", cache_dir)
+
+
+@pytest.fixture(scope="session")
 def seed_ref() -> Reference:
     return Reference.load(SAMPLES / "seed-news.ref.json")
 
@@ -58,6 +63,11 @@ def seed_ref() -> Reference:
 @pytest.fixture(scope="session")
 def late_ref() -> Reference:
     return Reference.load(SAMPLES / "late-audio.ref.json")
+
+
+@pytest.fixture(scope="session")
+def brief_ref() -> Reference:
+    return Reference.load(SAMPLES / "world-brief.ref.json")
 
 
 def w3c_parse(vtt: str) -> dict:

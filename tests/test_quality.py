@@ -1,4 +1,4 @@
-"""The seed and late-audio samples through the real model: style, W3C validity, WER, sync."""
+"""The sample clips through the real model: style, W3C validity, WER, sync."""
 
 from __future__ import annotations
 
@@ -63,3 +63,15 @@ def test_glossary_names_come_out_right(seed_result):
     text = cues_text(seed_result.cues)
     for name in ("Kerry", "Ukraine", "Russia"):
         assert name in text
+
+
+def test_other_voices_follow_style_and_sync(brief_result, brief_ref):
+    """world-brief: three voices none of the other samples use, six unrelated items."""
+    words = brief_result.transcript.words
+    assert check(brief_result.cues, words, duration=brief_result.media.duration) == [], (
+        cue_summary(brief_result.cues))
+    wer = word_error_rate(brief_ref.text, cues_text(brief_result.cues))
+    med = median_sync(brief_ref.sentence_starts, brief_result.cues)
+    print(f"world-brief WER {wer:.3f}, median sentence->cue start {med:.3f} s")
+    assert wer <= 0.20
+    assert med <= 0.25
