@@ -67,6 +67,9 @@ class MediaInfo:
     audio_start: float  # where the audio stream begins relative to the clip start
     width: int = 0
     height: int = 0
+    # False when the container declares no duration (a browser or live recording, a piped
+    # file): ``duration`` was then measured from its packets, and browsers cannot seek in it.
+    duration_declared: bool = True
 
     @property
     def has_audio(self) -> bool:
@@ -144,6 +147,9 @@ def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
         video = None  # no picture size even declared: caption the audio, ignore the video
     clip_start = (container.start_time or 0) / av.time_base
     duration = _duration(container, audio, video)
+    declared = duration > 0
+    if not declared:
+        duration = _measured_duration(container, [s for s in (audio, video) if s], clip_start)
     return MediaInfo(
         path=path,
         container=container.format.name,
@@ -153,6 +159,7 @@ def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
         audio_start=_audio_start(path, container, audio, clip_start) if audio else 0.0,
         width=width,
         height=height,
+        duration_declared=declared,
     )
 
 
@@ -240,6 +247,23 @@ def _duration(container, audio, video) -> float:
     return 0.0
 
 
+def _measured_duration(container: av.container.InputContainer, streams: list[av.stream.Stream],
+                       clip_start: float) -> float:
+    """The end of the last packet, for a file that does not declare its duration.
+
+    Packets are read, not decoded (a 3 h file takes seconds); reading stops just past the
+    longest clip anyone may upload, so a hostile file cannot keep the probe busy.
+    """
+    end = 0.0
+    for packet in container.demux(*streams):
+        if packet.pts is None or packet.time_base is None:
+            continue
+        end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        if end - clip_start > UNKNOWN_DURATION_S + 60:
+            break
+    return max(0.0, end - clip_start)
+
+
 def _time_limit(info: MediaInfo, base: float, per_second: float) -> float:
     """Wall-time allowance for one ffmpeg run; an unknown duration counts as the longest clip."""
     return base + per_second * (info.duration or UNKNOWN_DURATION_S)
@@ -282,6 +306,8 @@ PLAYABLE_AUDIO = {None, "aac", "mp3", "opus", "vorbis", "pcm_s16le", "flac"}
 def is_browser_playable(info: MediaInfo) -> bool:
     # ffmpeg reports mkv and webm as one demuxer; only a .webm-named file is sure to be WebM.
     if info.container == "matroska,webm" and info.path.suffix.lower() != ".webm":
+        return False
+    if not info.duration_declared:  # no duration, no index: the player could not seek
         return False
     return (
         info.container in PLAYABLE_CONTAINERS

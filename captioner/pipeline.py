@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from captioner import audio, media, models
@@ -75,8 +75,10 @@ def caption(
     segments: list[Segment] = []
     glossary = Glossary(options.glossary)
     heard = max(info.duration - info.audio_start, 1e-6)
+    decoded_end = 0.0
     # Audio arrives in pieces (minutes each), so memory stays flat however long the clip.
     for piece in audio.pieces(info, options.piece_s):
+        decoded_end = info.audio_start + piece.start + len(piece.samples) / media.SAMPLE_RATE
         opts = TranscribeOptions(language=options.language or language.language or None,
                                  beam_size=options.beam_size, batch_size=options.batch_size)
         offset = info.audio_start + piece.start
@@ -85,6 +87,8 @@ def caption(
             done = (seg.end - info.audio_start) / heard
             report(Progress("transcribe", min(1.0, done), segments))
     clock.lap("transcribe")
+    if decoded_end > info.duration + 1.0:  # the header understated it: trust the audio
+        info = replace(info, duration=round(decoded_end, 3))
 
     transcript = Transcript(language.language, language.probability, info.duration, segments)
     cues = segment(transcript.words, options.style, duration=info.duration)
