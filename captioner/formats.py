@@ -9,13 +9,13 @@ import gzip
 import html
 import io
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import webvtt
 
+from captioner import files
 from captioner.results import Cue, Transcript
 
 FORMATS = ("vtt", "srt", "json", "txt")
@@ -113,16 +113,16 @@ def render(fmt: str, transcript: Transcript, cues: Sequence[Cue], **meta: Any) -
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def write_atomic(path: Path, text: str, gzipped: bool = False) -> None:
-    """Write ``path`` (and ``path.gz`` when asked) so readers see the old or the new file."""
+def write_atomic(path: Path, text: str, gzipped: bool = False, durable: bool = False) -> None:
+    """Write ``path`` (and ``path.gz`` when asked) so readers see the old or the new file;
+    ``durable``: on disk before this returns (captions a clip's "ready" will point at)."""
     data = text.encode("utf-8")
-    copies = [(path, data)]
+    files.write_atomic(path, data, durable)
     if gzipped:  # compressed once here, not on every request
-        copies.append((path.with_name(path.name + ".gz"), gzip.compress(data, mtime=0)))
-    for target, payload in copies:
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(payload)
-        os.replace(tmp, target)
+        files.write_atomic(path.with_name(path.name + ".gz"), gzip.compress(data, mtime=0),
+                           durable)
+    if durable:
+        files.fsync_dir(path.parent)
 
 
 def write_files(

@@ -71,3 +71,27 @@ def test_write_files_is_atomic_and_complete(tmp_path):
     paths = formats.write_files(tmp_path / "clip", formats.FORMATS, _transcript(), _cues())
     assert sorted(p.name for p in paths) == ["clip.json", "clip.srt", "clip.txt", "clip.vtt"]
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_durable_write_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
+    """Captions a "ready" row points at are flushed (files and folder) before it commits."""
+    import os
+
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        assert str(src) in synced, f"{src} renamed before it was flushed"
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "captions.vtt"
+    formats.write_atomic(target, "WEBVTT\n", gzipped=True, durable=True)
+    assert target.read_text() == "WEBVTT\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["captions.vtt", "captions.vtt.gz"]
+    assert synced[-1] == str(tmp_path)  # the folder, so the new names survive too

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from captioner import media
+from captioner import files, media
 from captioner.config import Settings
 from captioner.errors import MediaError
 from captioner.models import KNOWN
@@ -157,7 +157,7 @@ def _record(store: Store, incoming: Path, info: media.MediaInfo, clip: Clip) -> 
     folder.mkdir(parents=True)
     name = f"original.{_extension(info)}"
     os.replace(incoming, folder / name)
-    _fsync_dir(folder)
+    files.fsync_dir(folder)
     clip.id, clip.media_file = clip_id, name
     try:
         return store.add(clip)
@@ -171,14 +171,6 @@ def _extension(info: media.MediaInfo) -> str:
             and info.audio_codec in ("opus", "vorbis"):
         return "webm"
     return EXTENSIONS.get(info.container, "bin")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def human_size(n: int) -> str:

@@ -94,7 +94,7 @@ def _run(store: Store, settings: Settings, clip: Clip) -> None:
     meta = {"model": result.model, "clip_id": clip.id, "title": clip.title}
     for fmt, name in OUTPUT_NAMES.items():
         text = formats.render(fmt, result.transcript, result.cues, **meta)
-        formats.write_atomic(folder / name, text, gzipped=True)
+        formats.write_atomic(folder / name, text, gzipped=True, durable=True)
     store.heartbeat(clip.id, stage="captions ready", progress=1.0, cue_count=len(result.cues),
                     detected_language=result.transcript.language, duration=result.media.duration,
                     captions_version=clip.captions_version + 1)
