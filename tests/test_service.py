@@ -111,6 +111,26 @@ def test_mkv_gets_a_web_playable_mp4(live_service, tmp_path):
         "original.mkv", "web.mp4"]
 
 
+def test_browser_recording_with_no_duration(live_service, tmp_path, late_ref):
+    """A MediaRecorder-style WebM declares no duration: it is measured, and viewers get a
+    seekable MP4 and captions on the right times (not squeezed to 0 s)."""
+    webm = tmp_path / "recording.webm"
+    with webm.open("wb") as out:
+        subprocess.run([ffmpeg_binary(), "-loglevel", "error", "-i",
+                        str(SAMPLES / "late-audio.mp4"), "-c:v", "libvpx",
+                        "-deadline", "realtime", "-c:a", "libopus", "-f", "webm", "pipe:"],
+                       stdout=out, check=True)
+    accepted = live_service.upload(webm)
+    done = live_service.wait_ready(accepted["id"])
+    assert done["status"] == "ready"
+    assert abs(done["duration"] - late_ref.duration) < 0.1
+    folder = live_service.data_dir / "clips" / done["id"]
+    assert (folder / "web.mp4").is_file()
+    cues = formats.read_vtt(requests.get(live_service.url + done["links"]["vtt"],
+                                         timeout=10).text)
+    assert cues and cues[0].start >= 2.0 and cues[-1].end <= done["duration"] + 0.01
+
+
 def test_caption_files_have_etags_and_all_formats(live_service):
     clip = live_service.wait_ready(live_service.upload(SAMPLES / "late-audio.mp4")["id"])
     links = clip["links"]
