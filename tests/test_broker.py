@@ -64,7 +64,7 @@ def race(folder: Path, transport: type, count: int = 300) -> tuple[list[int], li
 def test_a_reader_never_sees_a_message_half_written(tmp_path):
     received, errors = race(tmp_path, fs_broker.Transport)
     assert errors == [] and sorted(received) == list(range(300))
-    assert not list((tmp_path / "queue").iterdir())  # no .part file left behind
+    assert not list((tmp_path / "queue").iterdir())  # no temporary file left behind
 
 
 def test_a_message_file_with_no_json_is_skipped_not_fatal(tmp_path):

@@ -18,9 +18,12 @@ import logging
 import os
 import time
 import uuid
+from pathlib import Path
 
 from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps
+
+from captioner import files
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +32,11 @@ class Channel(filesystem.Channel):
     def _put(self, queue: str, payload: dict, **kwargs: object) -> None:
         # Same name scheme as kombu (time-ordered), so readers of either kind take it.
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
-        final = os.path.join(self.data_folder_out, name)
-        partial = os.path.join(self.data_folder_out, f".{name}.part")  # not "<queue>.msg"
+        final = Path(self.data_folder_out) / name
         try:
-            with open(partial, "wb") as f:
-                f.write(dumps(payload).encode())
-                f.flush()
-                os.fsync(f.fileno())  # a queued clip survives a power cut
-            os.replace(partial, final)
+            # Written under a dot-name readers skip, flushed (a queued clip survives a power
+            # cut), then renamed into place whole.
+            files.write_atomic(final, dumps(payload).encode(), durable=True)
         except OSError as exc:
             raise filesystem.ChannelError(f"cannot queue a message in {final!r}") from exc
 
