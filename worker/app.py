@@ -45,5 +45,4 @@ def make_celery(settings: Settings | None = None) -> Celery:
     return app
 
 
-
 app = make_celery()
